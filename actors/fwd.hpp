@@ -1,0 +1,133 @@
+// The message vocabulary of relayhost: every atom and every typed actor interface,
+// in one header, so the whole system's protocol can be read in one sitting.
+// CAF 0.17 atoms are their text: a name used here must not be reused elsewhere.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include <caf/atom.hpp>
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/replies_to.hpp>
+#include <caf/typed_actor.hpp>
+
+#include <optional>
+
+#include "http/api_types.hpp"
+
+namespace SQLite {
+class Database;
+}
+
+namespace relayhost {
+
+// -- atoms --------------------------------------------------------------------
+
+using ping_atom = caf::atom_constant<caf::atom("rh_ping")>;     // health probe
+using write_atom = caf::atom_constant<caf::atom("rh_write")>;   // group-committed write
+using read_atom = caf::atom_constant<caf::atom("rh_read")>;     // read query
+using flush_atom = caf::atom_constant<caf::atom("rh_flush")>;   // commit what is pending
+using call_atom = caf::atom_constant<caf::atom("rh_call")>;     // an API call for a tenant
+using idle_atom = caf::atom_constant<caf::atom("rh_idle")>;     // idle check / idle report
+using stop_atom = caf::atom_constant<caf::atom("rh_stop")>;     // registry → tenant: quit when drained
+using stats_atom = caf::atom_constant<caf::atom("rh_stats")>;   // counters for metrics and tests
+using find_atom = caf::atom_constant<caf::atom("rh_find")>;     // look up a loaded actor
+
+// -- storage messages ---------------------------------------------------------
+
+/// A write to run inside the storage actor's current transaction. `apply` runs on
+/// the storage actor's thread with the only connection, so it captures what it needs
+/// by value. It throws to fail: its changes are rolled back to a savepoint, other
+/// writes in the batch are kept, and it alone gets the error — `conflict` for a
+/// UNIQUE/PRIMARY KEY violation, `unavailable` when the database is locked,
+/// `internal` otherwise, or exactly what it threw as storage::rejected
+/// (storage/errors.hpp). Several rows that must change together are ONE write.
+/// The reply (true) comes only after the transaction that holds it has committed.
+struct storage_write {
+  std::string label;  // names the write in logs and metrics, e.g. "relay.create"
+  std::function<void(SQLite::Database&)> apply;
+};
+
+/// A read to run on the storage actor's connection; `run` fills what it captured
+/// (the reply to the request orders that before the requester reads it). It runs
+/// with PRAGMA query_only: an attempt to write fails. It may throw storage::rejected
+/// (e.g. not_found) to answer with that error; other exceptions are `internal`.
+struct storage_read {
+  std::string label;
+  std::function<void(SQLite::Database&)> run;
+};
+
+// -- tenant messages ----------------------------------------------------------
+
+/// The tenant routes of api.md.
+enum class tenant_op : uint8_t {
+  get_tenant,        // GET /tenant (creates the tenant on first call)
+  put_billing,       // PUT /tenant/billing
+  list_relays,       // GET /tenant/relays
+  create_relay,      // POST /tenant/relays
+  get_relay,         // GET /tenant/relays/:id
+  update_relay,      // PUT /tenant/relays/:id
+  deactivate_relay,  // DELETE /tenant/relays/:id
+  list_invoices,     // GET /tenant/invoices
+};
+
+/// One API call for one tenant, answered through `respond` by the tenant's actor.
+struct tenant_call {
+  tenant_op op = tenant_op::get_tenant;
+  std::string relay_id;               // :id for the relay routes
+  std::string body;                   // raw JSON body for writes
+  std::optional<std::string> limit;   // ?limit= of list routes
+  std::optional<std::string> cursor;  // ?cursor= of list routes
+  http::responder respond;
+};
+
+struct registry_stats {
+  uint64_t loaded = 0;    // tenant actors alive
+  uint64_t spawned = 0;   // tenant actors started since start
+  uint64_t stopped_idle = 0;
+  uint64_t failed = 0;    // tenant actors that died abnormally
+};
+
+// -- actor interfaces ---------------------------------------------------------
+
+/// The only owner of the SQLite connection (actors/storage_actor.hpp).
+using storage_actor = caf::typed_actor<
+  // Health: commits what is pending, then proves the connection can take the write
+  // lock (waiting at most 250 ms for it); replies true, or `unavailable`.
+  caf::replies_to<ping_atom>::with<bool>,
+  // A write; replies after its transaction commits (group commit).
+  caf::replies_to<write_atom, storage_write>::with<bool>,
+  // A read; replies after `run` returned (pending writes are committed first).
+  caf::replies_to<read_atom, storage_read>::with<bool>,
+  // Commits pending writes now (sent to itself; tests may send it too).
+  caf::reacts_to<flush_atom>>;
+
+/// The only writer of one tenant's state; serves its reads from memory.
+using tenant_actor = caf::typed_actor<
+  // An API call; answered through the call's responder.
+  caf::reacts_to<call_atom, tenant_call>,
+  // Sent to itself: stop when idle for long enough.
+  caf::reacts_to<idle_atom>,
+  // From the registry after an idle report: quit (state is already persisted).
+  caf::reacts_to<stop_atom>>;
+
+/// pubkey → tenant actor: spawns on first use, stops idle ones, replaces dead ones.
+using tenant_registry_actor = caf::typed_actor<
+  // Routes a call to the tenant's actor (hex pubkey).
+  caf::reacts_to<call_atom, std::string, tenant_call>,
+  // A tenant actor reports it has been idle; the registry stops it.
+  caf::reacts_to<idle_atom, std::string, tenant_actor>,
+  caf::replies_to<stats_atom>::with<registry_stats>,
+  // The tenant's actor if it is loaded, else an invalid handle (ops and tests).
+  caf::replies_to<find_atom, std::string>::with<tenant_actor>>;
+
+} // namespace relayhost
+
+// Messages that never leave the process (no serialization needed).
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::storage_write)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::storage_read)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::http::responder)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::http::api_request)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::tenant_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::registry_stats)

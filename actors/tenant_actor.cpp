@@ -1,0 +1,458 @@
+#include "actors/tenant_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <nlohmann/json.hpp>
+#include <openssl/rand.h>
+
+#include "actors/errc_caf.hpp"
+#include "core/log.hpp"
+#include "domain/page.hpp"
+#include "domain/views.hpp"
+#include "nostr/hex.hpp"
+#include "nostr/keys.hpp"
+#include "nostr/nwc_uri.hpp"
+#include "storage/invoice_store.hpp"
+#include "storage/tenant_store.hpp"
+
+namespace relayhost {
+
+namespace {
+
+using self_ptr = tenant_actor::stateful_pointer<tenant_state>;
+using http::api_response;
+using json = nlohmann::json;
+
+constexpr size_t relay_id_bytes = 16;
+
+std::string new_relay_id() {
+  uint8_t raw[relay_id_bytes];
+  if (RAND_bytes(raw, sizeof raw) != 1)
+    throw std::runtime_error("no randomness for a relay id");
+  return nostr::to_hex(raw, sizeof raw);
+}
+
+api_response ok_json(int status, const json& j) {
+  return api_response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+api_response relay_response(self_ptr self, int status, const relay& r) {
+  json j;
+  relay_to_json(r, self->state.env->relay_domain, j);
+  return ok_json(status, j);
+}
+
+api_response tenant_response(const tenant& t) {
+  json j;
+  tenant_to_json(t, j);
+  return ok_json(200, j);
+}
+
+api_response error_response(const api_error& e) {
+  return api_response::error(e);
+}
+
+/// A tenant as it is before its first write (not yet in the database).
+tenant fresh_tenant(self_ptr self) {
+  tenant t;
+  t.pubkey = self->state.pubkey;
+  t.created_at = t.updated_at = self->state.env->now();
+  return t;
+}
+
+relay* find_relay(self_ptr self, const std::string& id) {
+  for (auto& r : self->state.relays)
+    if (r.id == id)
+      return &r;
+  return nullptr;
+}
+
+/// Persists `apply` through the storage actor and runs `on_committed` only after
+/// the commit. Other calls wait meanwhile (await): one write at a time per tenant,
+/// so memory never runs ahead of the database. A conflict or a rejected write
+/// was rolled back and leaves memory as it is; when the outcome is unknown (timeout,
+/// storage down) the actor stops, and the next call loads the truth again.
+template <class OnCommitted>
+void persist(self_ptr self, const char* label, std::function<void(SQLite::Database&)> apply,
+             http::responder respond, std::string conflict_message, OnCommitted on_committed) {
+  self->request(self->state.env->storage, self->state.env->storage_timeout, write_atom::value,
+                storage_write{label, std::move(apply)})
+    .await(
+      [=](bool) mutable { on_committed(); },
+      [=](caf::error& err) {
+        auto e = to_api_error(err);
+        if (e.code == errc::conflict && !conflict_message.empty())
+          e.message = conflict_message;
+        if (e.message.empty())
+          e.message = "the change could not be saved";
+        respond(error_response(e));
+        if (err.category() != caf::atom("relayhost")) {
+          log::error("tenant write outcome unknown; reloading tenant", {{"write", label}});
+          self->quit(err);
+        }
+      });
+}
+
+/// Sets the billing anchor when a relay becomes active on a paid plan (api.md).
+bool needs_anchor(self_ptr self, const tenant& t, const relay& r) {
+  auto* p = find_plan(self->state.env->rules.plans, r.plan);
+  return r.status == relay_status::active && p && p->paid() && !t.billing.anchor;
+}
+
+// -- handlers -------------------------------------------------------------------
+
+void get_tenant(self_ptr self, tenant_call& call) {
+  if (self->state.row) {
+    call.respond(tenant_response(*self->state.row));
+    return;
+  }
+  auto t = fresh_tenant(self);
+  persist(self, "tenant.create", [t](SQLite::Database& db) { storage::insert_tenant(db, t); }, call.respond, {},
+          [self, t, respond = call.respond] {
+            self->state.row = t;
+            respond(tenant_response(t));
+          });
+}
+
+void put_billing(self_ptr self, tenant_call& call) {
+  auto body = json::parse(call.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    call.respond(error_response({errc::invalid_json, "the body must be a JSON object", {}}));
+    return;
+  }
+  for (auto& [k, v] : body.items())
+    if (k != "nwc_url") {
+      call.respond(error_response(api_error::invalid_field(k, "unknown field " + k)));
+      return;
+    }
+  auto it = body.find("nwc_url");
+  if (it == body.end() || !(it->is_null() || it->is_string())) {
+    call.respond(error_response(api_error::invalid_field("nwc_url", "nwc_url must be a connection URI or null")));
+    return;
+  }
+  bool existed = self->state.row.has_value();
+  tenant t = existed ? *self->state.row : fresh_tenant(self);
+  if (it->is_null()) {
+    t.billing.nwc_url_enc.clear();
+    t.billing.wallet_pubkey.reset();
+    t.billing.nwc_status.reset();
+  } else {
+    std::string why;
+    auto uri = nostr::parse_nwc_uri(it->get_ref<const std::string&>(), &why);
+    if (!uri) {
+      call.respond(error_response(api_error::invalid_field("nwc_url", "nwc_url is invalid: " + why)));
+      return;
+    }
+    t.billing.nwc_url_enc = self->state.env->box->seal(it->get_ref<const std::string&>(), "nwc:" + t.pubkey);
+    t.billing.wallet_pubkey = uri->wallet_pubkey;
+    t.billing.nwc_status = "unverified";
+  }
+  t.updated_at = self->state.env->now();
+  persist(self, "tenant.billing",
+          [t, existed](SQLite::Database& db) {
+            if (!existed)
+              storage::ensure_tenant(db, t);
+            storage::update_tenant_billing(db, t);
+          },
+          call.respond, {},
+          [self, t, respond = call.respond] {
+            self->state.row = t;
+            respond(tenant_response(t));
+          });
+}
+
+void list_relays(self_ptr self, tenant_call& call) {
+  auto page = parse_page(call.limit, call.cursor);
+  if (auto* e = std::get_if<api_error>(&page)) {
+    call.respond(error_response(*e));
+    return;
+  }
+  auto& p = std::get<page_request>(page);
+  json items = json::array();
+  std::optional<int64_t> next;
+  const relay* last = nullptr;
+  for (auto& r : self->state.relays) {
+    if (p.after && r.seq <= *p.after)
+      continue;
+    if (static_cast<int64_t>(items.size()) == p.limit) {
+      next = last->seq;
+      break;
+    }
+    json j;
+    relay_to_json(r, self->state.env->relay_domain, j);
+    items.push_back(std::move(j));
+    last = &r;
+  }
+  json out{{"items", std::move(items)}, {"next_cursor", next ? json(encode_cursor(*next)) : json(nullptr)}};
+  call.respond(ok_json(200, out));
+}
+
+void create_relay(self_ptr self, tenant_call& call) {
+  if (self->state.row && self->state.row->status == tenant_status::suspended) {
+    call.respond(error_response({errc::tenant_suspended, "the tenant is suspended", {}}));
+    return;
+  }
+  auto parsed = parse_relay_create(call.body, self->state.env->rules);
+  if (auto* e = std::get_if<api_error>(&parsed)) {
+    call.respond(error_response(*e));
+    return;
+  }
+  auto& draft = std::get<relay_create>(parsed);
+  for (auto& r : self->state.relays)
+    if (r.subdomain == draft.subdomain) {
+      call.respond(error_response({errc::conflict, "subdomain is already taken", {}}));
+      return;
+    }
+  bool existed = self->state.row.has_value();
+  tenant t = existed ? *self->state.row : fresh_tenant(self);
+  auto now = self->state.env->now();
+  relay r;
+  r.id = new_relay_id();
+  r.tenant = t.pubkey;
+  r.subdomain = draft.subdomain;
+  r.name = draft.name;
+  r.description = draft.description;
+  r.icon = draft.icon;
+  r.plan = draft.plan;
+  r.policy = draft.policy;
+  r.status = relay_status::active;
+  {
+    auto secret = nostr::secret_key::generate();
+    r.secret_enc = self->state.env->box->seal(secret.hex(), "relay-secret:" + r.id);
+  }
+  r.created_at = r.updated_at = now;
+  bool anchor = needs_anchor(self, t, r);
+  if (anchor) {
+    t.billing.anchor = now;
+    t.updated_at = now;
+  }
+  auto stored = std::make_shared<relay>(std::move(r));
+  persist(self, "relay.create",
+          [stored, t, existed, anchor](SQLite::Database& db) {
+            if (!existed)
+              storage::ensure_tenant(db, t);
+            storage::insert_relay(db, *stored);
+            storage::append_activity(db, {stored->id, stored->created_at, stored->plan, true, relay_status::active});
+            if (anchor)
+              storage::update_tenant_billing(db, t);
+          },
+          call.respond, "subdomain is already taken",
+          [self, stored, t, respond = call.respond] {
+            self->state.row = t;
+            self->state.relays.push_back(*stored);
+            respond(relay_response(self, 201, *stored));
+          });
+}
+
+void get_relay(self_ptr self, tenant_call& call) {
+  if (auto* r = find_relay(self, call.relay_id))
+    call.respond(relay_response(self, 200, *r));
+  else
+    call.respond(error_response({errc::not_found, "no such relay", {}}));
+}
+
+/// Persists `after` as the new state of the relay `before` (same id).
+void save_relay(self_ptr self, const relay& before, relay after, http::responder respond) {
+  auto now = self->state.env->now();
+  after.updated_at = now;
+  after.sync.state = sync_state::pending;  // zooid must learn the new desired state
+  tenant t = *self->state.row;
+  bool anchor = needs_anchor(self, t, after);
+  if (anchor) {
+    t.billing.anchor = now;
+    t.updated_at = now;
+  }
+  bool log_activity = storage::activity_changed(before, after);
+  persist(self, "relay.update",
+          [after, t, anchor, log_activity, now](SQLite::Database& db) {
+            storage::update_relay(db, after);
+            if (log_activity)
+              storage::append_activity(db, {after.id, now, after.plan, after.status == relay_status::active,
+                                            after.status});
+            if (anchor)
+              storage::update_tenant_billing(db, t);
+          },
+          respond, {},
+          [self, after, t, respond] {
+            self->state.row = t;
+            if (auto* r = find_relay(self, after.id))
+              *r = after;
+            respond(relay_response(self, 200, after));
+          });
+}
+
+bool held_by_platform(const relay& r) {
+  return r.status == relay_status::suspended || r.status == relay_status::delinquent;
+}
+
+void update_relay(self_ptr self, tenant_call& call) {
+  if (self->state.row && self->state.row->status == tenant_status::suspended) {
+    call.respond(error_response({errc::tenant_suspended, "the tenant is suspended", {}}));
+    return;
+  }
+  auto* current = find_relay(self, call.relay_id);
+  if (!current) {
+    call.respond(error_response({errc::not_found, "no such relay", {}}));
+    return;
+  }
+  auto parsed = parse_relay_change(call.body, self->state.env->rules, status_authority::tenant);
+  if (auto* e = std::get_if<api_error>(&parsed)) {
+    call.respond(error_response(*e));
+    return;
+  }
+  auto& change = std::get<relay_change>(parsed);
+  if (change.subdomain && *change.subdomain != current->subdomain) {
+    call.respond(error_response(api_error::invalid_field("subdomain", "subdomain cannot change")));
+    return;
+  }
+  relay after = *current;
+  if (change.status && *change.status != current->status) {
+    if (held_by_platform(*current)) {
+      call.respond(error_response({errc::forbidden,
+                                   "the relay is " + std::string(to_string(current->status)) +
+                                     "; only the platform can change its status",
+                                   {}}));
+      return;
+    }
+    after.status = *change.status;
+  }
+  if (change.name) after.name = *change.name;
+  if (change.description) after.description = *change.description;
+  if (change.icon) after.icon = *change.icon;
+  if (change.plan) after.plan = *change.plan;
+  if (change.public_join) after.policy.public_join = *change.public_join;
+  if (change.strip_signatures) after.policy.strip_signatures = *change.strip_signatures;
+  bool same = after.name == current->name && after.description == current->description &&
+              after.icon == current->icon && after.plan == current->plan && after.policy == current->policy &&
+              after.status == current->status;
+  if (same) {
+    call.respond(relay_response(self, 200, *current));
+    return;
+  }
+  save_relay(self, *current, std::move(after), call.respond);
+}
+
+void deactivate_relay(self_ptr self, tenant_call& call) {
+  if (self->state.row && self->state.row->status == tenant_status::suspended) {
+    call.respond(error_response({errc::tenant_suspended, "the tenant is suspended", {}}));
+    return;
+  }
+  auto* current = find_relay(self, call.relay_id);
+  if (!current) {
+    call.respond(error_response({errc::not_found, "no such relay", {}}));
+    return;
+  }
+  if (current->status == relay_status::inactive) {
+    call.respond(relay_response(self, 200, *current));
+    return;
+  }
+  if (held_by_platform(*current)) {
+    call.respond(error_response({errc::forbidden,
+                                 "the relay is " + std::string(to_string(current->status)) +
+                                   "; only the platform can change its status",
+                                 {}}));
+    return;
+  }
+  relay after = *current;
+  after.status = relay_status::inactive;
+  save_relay(self, *current, std::move(after), call.respond);
+}
+
+void list_invoices(self_ptr self, tenant_call& call) {
+  auto page = parse_page(call.limit, call.cursor);
+  if (auto* e = std::get_if<api_error>(&page)) {
+    call.respond(error_response(*e));
+    return;
+  }
+  auto p = std::get<page_request>(page);
+  if (!self->state.row) {
+    call.respond(ok_json(200, json{{"items", json::array()}, {"next_cursor", nullptr}}));
+    return;
+  }
+  auto result = std::make_shared<storage::invoice_page>();
+  auto pubkey = self->state.pubkey;
+  // A read that does not change state: no need to hold other calls back for it.
+  self->request(self->state.env->storage, self->state.env->storage_timeout, read_atom::value,
+                storage_read{"invoice.list_tenant",
+                             [result, pubkey, p](SQLite::Database& db) {
+                               *result = storage::list_tenant_invoices(db, pubkey, p.limit, p.after);
+                             }})
+    .then(
+      [result, respond = call.respond](bool) {
+        json out{{"items", std::move(result->items)},
+                 {"next_cursor", result->next ? json(encode_cursor(*result->next)) : json(nullptr)}};
+        respond(ok_json(200, out));
+      },
+      [respond = call.respond](caf::error& err) { respond(error_response(to_api_error(err))); });
+}
+
+void dispatch(self_ptr self, tenant_call& call) {
+  switch (call.op) {
+    case tenant_op::get_tenant: return get_tenant(self, call);
+    case tenant_op::put_billing: return put_billing(self, call);
+    case tenant_op::list_relays: return list_relays(self, call);
+    case tenant_op::create_relay: return create_relay(self, call);
+    case tenant_op::get_relay: return get_relay(self, call);
+    case tenant_op::update_relay: return update_relay(self, call);
+    case tenant_op::deactivate_relay: return deactivate_relay(self, call);
+    case tenant_op::list_invoices: return list_invoices(self, call);
+  }
+  call.respond(error_response({errc::internal, "unknown operation", {}}));
+}
+
+void touch(self_ptr self) {
+  self->state.last_active = self->clock().now();
+  if (!self->state.idle_armed) {
+    self->state.idle_armed = true;
+    self->delayed_send(self, self->state.env->idle_timeout, idle_atom::value);
+  }
+}
+
+} // namespace
+
+tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey, std::shared_ptr<const tenant_env> env,
+                                              tenant_registry_actor registry) {
+  self->state.env = env;
+  self->state.registry = registry;
+  self->state.pubkey = pubkey;
+  // Load the whole state before the first call is handled (await holds the calls).
+  auto snapshot = std::make_shared<storage::tenant_snapshot>();
+  self->request(env->storage, env->storage_timeout, read_atom::value,
+                storage_read{"tenant.load",
+                             [snapshot, pubkey](SQLite::Database& db) { *snapshot = storage::load_tenant(db, pubkey); }})
+    .await(
+      [self, snapshot](bool) {
+        self->state.row = std::move(snapshot->row);
+        self->state.relays = std::move(snapshot->relays);
+      },
+      [self](caf::error& err) {
+        log::error("tenant load failed", {{"error", caf::to_string(err)}});
+        self->quit(err);
+      });
+  touch(self);
+  return {
+    [self](call_atom, tenant_call& call) {
+      try {
+        dispatch(self, call);
+      } catch (const std::exception& ex) {
+        log::error("tenant call failed", {{"error", ex.what()}});
+        call.respond(error_response({errc::internal, "internal error", {}}));
+      }
+      touch(self);
+    },
+    [self](idle_atom) {
+      self->state.idle_armed = false;
+      auto idle_for = self->clock().now() - self->state.last_active;
+      auto limit = self->state.env->idle_timeout;
+      if (idle_for >= limit) {
+        self->send(self->state.registry, idle_atom::value, self->state.pubkey, static_cast<tenant_actor>(self));
+      } else {
+        self->state.idle_armed = true;
+        self->delayed_send(self, limit - idle_for, idle_atom::value);
+      }
+    },
+    [self](stop_atom) { self->quit(); },
+  };
+}
+
+} // namespace relayhost

@@ -1,0 +1,49 @@
+// One actor per tenant: the only writer of that tenant's state (tenant row,
+// relays, billing). Validates every change with domain/ rules, persists it through
+// the storage actor BEFORE replying (and before changing its memory), and serves
+// reads from memory. It loads its state when it starts and stops when idle.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <caf/actor_clock.hpp>
+#include <caf/timespan.hpp>
+
+#include "actors/fwd.hpp"
+#include "domain/model.hpp"
+#include "domain/relay_rules.hpp"
+#include "domain/sealed_box.hpp"
+
+namespace relayhost {
+
+/// What every tenant actor shares (one instance per process).
+struct tenant_env {
+  relay_rules rules;
+  std::string relay_domain;
+  std::shared_ptr<const sealed_box> box;
+  std::function<int64_t()> now;  // unix seconds on the billing clock
+  caf::timespan idle_timeout;
+  caf::timespan storage_timeout;
+  storage_actor storage;
+};
+
+struct tenant_state {
+  static inline const char* name = "tenant";
+  std::shared_ptr<const tenant_env> env;
+  tenant_registry_actor registry;
+  std::string pubkey;
+  std::optional<tenant> row;  // nullopt until the tenant exists in the database
+  std::vector<relay> relays;  // creation order
+  caf::actor_clock::time_point last_active;
+  bool idle_armed = false;
+};
+
+tenant_actor::behavior_type tenant_actor_impl(tenant_actor::stateful_pointer<tenant_state> self,
+                                              std::string pubkey, std::shared_ptr<const tenant_env> env,
+                                              tenant_registry_actor registry);
+
+} // namespace relayhost

@@ -1,0 +1,144 @@
+// relayhost: reads the configuration, migrates the database, starts the actors
+// and the HTTP front-end, and shuts down in order on SIGINT/SIGTERM.
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <pthread.h>
+
+#include <caf/all.hpp>
+#include <SQLiteCpp/Database.h>
+
+#include "actors/storage_actor.hpp"
+#include "actors/tenant_registry.hpp"
+#include "app/config.hpp"
+#include "app/platform_key.hpp"
+#include "app/routes.hpp"
+#include "core/log.hpp"
+#include "http/server.hpp"
+#include "storage/database.hpp"
+#include "storage/migrations.hpp"
+
+using namespace relayhost;
+
+namespace {
+
+constexpr int exit_config = 2;
+constexpr int exit_runtime = 1;
+// A write waits at most this long for the storage actor (a batch commit takes
+// milliseconds; this only bounds a stuck disk).
+constexpr auto storage_call_timeout = std::chrono::seconds{30};
+
+int fail_config(const std::string& line) {
+  std::fprintf(stderr, "relayhost: %s\n", line.c_str());
+  return exit_config;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::cout << help_text();
+      return 0;
+    }
+    if (arg == "--version") {
+      std::cout << "relayhost " << RELAYHOST_VERSION << "\n";
+      return 0;
+    }
+    return fail_config(std::string("unknown argument \"") + argv[i] + "\" (see --help)");
+  }
+
+  auto loaded = load_config(process_env());
+  if (auto* err = std::get_if<config_error>(&loaded))
+    return fail_config(err->line());
+  const config cfg = std::get<config>(std::move(loaded));
+  log::level lvl{};
+  log::parse_level(cfg.log_level, lvl);
+  log::configure(lvl, cfg.log_format == "json");
+
+  // SIGINT/SIGTERM are taken by sigwait below; block them before any thread starts
+  // so no other thread receives them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  // Storage first: migrations run before anything else starts.
+  std::string db_error;
+  auto db = storage::open_database(cfg.database_path, &db_error);
+  if (!db)
+    return fail_config("DATABASE_URL: " + db_error);
+  auto applied = storage::migrate(*db, storage::embedded_migrations(), &db_error);
+  if (!applied)
+    return fail_config("DATABASE_URL: " + db_error);
+  for (auto& name : *applied)
+    log::info("migration applied", {{"name", name}});
+
+  auto data_dir = std::filesystem::path(cfg.database_path).parent_path().string();
+  auto key = load_platform_key(cfg.platform_secret_hex, data_dir);
+  if (!key.key)
+    return fail_config(key.error);
+  auto platform_pubkey = key.key->pubkey_hex();
+  log::info(key.generated ? "platform key generated" : "platform key loaded",
+            {{"npub", nostr::to_npub(platform_pubkey)},
+             {"source", key.file.empty() ? std::string("PLATFORM_SECRET") : key.file}});
+  if (!cfg.nwc_url)
+    log::info("billing disabled: NWC_URL is not set");
+  if (cfg.indexer_relays.empty())
+    log::info("notifications disabled: NOSTR_INDEXER_RELAYS is not set");
+
+  caf::actor_system_config caf_cfg;
+  caf::actor_system sys{caf_cfg};
+  auto storage = spawn_storage(sys, std::move(db), storage_options{});
+
+  auto env = std::make_shared<tenant_env>();
+  env->rules = relay_rules{cfg.plans, cfg.reserved_subdomains};
+  env->relay_domain = cfg.relay_domain;
+  env->box = std::make_shared<const sealed_box>(key.key->bytes());
+  env->now = [] { return static_cast<int64_t>(std::time(nullptr)); };
+  env->idle_timeout = std::chrono::seconds{cfg.tenant_idle_seconds};
+  env->storage_timeout = storage_call_timeout;
+  env->storage = storage;
+  auto registry = sys.spawn(tenant_registry_impl, std::shared_ptr<const tenant_env>(env));
+
+  app_context ctx;
+  ctx.sys = &sys;
+  ctx.cfg = &cfg;
+  ctx.storage = storage;
+  ctx.registry = registry;
+
+  http::server_options opts;
+  opts.host = cfg.listen.host;
+  opts.port = cfg.listen.port;
+  opts.public_url = cfg.public_url;
+  opts.io_threads = static_cast<size_t>(cfg.io_threads);
+  opts.nip98_max_skew = cfg.nip98_max_skew_seconds;
+  opts.shutdown_grace = std::chrono::seconds{cfg.shutdown_grace_seconds};
+  http::server server{opts, make_router(ctx)};
+  if (auto err = server.start()) {
+    log::error("cannot start the HTTP listener", {{"error", *err}});
+    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
+    return exit_runtime;
+  }
+  log::info("relayhost listening",
+            {{"address", cfg.listen.host + ":" + std::to_string(server.port())},
+             {"public_url", cfg.public_url},
+             {"version", RELAYHOST_VERSION}});
+
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
+  server.stop();
+  caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
+  sys.await_all_actors_done();
+  log::info("stopped");
+  return 0;
+}

@@ -1,0 +1,85 @@
+#include "app/routes.hpp"
+
+#include <chrono>
+
+#include <nlohmann/json.hpp>
+
+#include <caf/send.hpp>
+
+#include "app/bridge.hpp"
+
+namespace relayhost {
+
+namespace {
+
+using namespace std::chrono_literals;
+
+// api.md: /healthz must answer within 1 s even under load; the storage actor gets
+// most of that second, the rest is for the answer's trip back.
+constexpr auto health_storage_timeout = 800ms;
+
+void add_health(http::router& r, const app_context& ctx) {
+  r.add("GET", "/healthz", http::auth_mode::none,
+        [ctx](http::api_request&&, http::responder respond) {
+          auto answer = [](bool database_ok) {
+            nlohmann::json body{{"status", database_ok ? "ok" : "degraded"},
+                                {"database", database_ok ? "ok" : "unavailable"},
+                                {"zooid", "unknown"},
+                                {"version", RELAYHOST_VERSION}};
+            return http::api_response::json(database_ok ? 200 : 503, body.dump());
+          };
+          // A failure or timeout is not an error response here: health reports it.
+          ctx.sys->spawn([=](caf::event_based_actor* self) {
+            self->request(ctx.storage, health_storage_timeout, ping_atom::value)
+              .then(
+                [=](bool ok) {
+                  respond(answer(ok));
+                  self->quit();
+                },
+                [=](caf::error&) {
+                  respond(answer(false));
+                  self->quit();
+                });
+          });
+        });
+}
+
+// Each tenant route becomes a tenant_call to the caller's actor, through the
+// registry; the actor answers through the responder. Nothing waits here.
+void add_tenant_route(http::router& r, const app_context& ctx, const char* method, const char* path,
+                      tenant_op op) {
+  r.add(method, path, http::auth_mode::nip98, [ctx, op](http::api_request&& req, http::responder respond) {
+    tenant_call call;
+    call.op = op;
+    call.relay_id = req.param("id");
+    call.body = std::move(req.body);
+    if (op == tenant_op::list_relays || op == tenant_op::list_invoices) {
+      call.limit = req.query_param("limit");
+      call.cursor = req.query_param("cursor");
+    }
+    call.respond = std::move(respond);
+    caf::anon_send(ctx.registry, call_atom::value, std::move(req.pubkey), std::move(call));
+  });
+}
+
+void add_tenant_routes(http::router& r, const app_context& ctx) {
+  add_tenant_route(r, ctx, "GET", "/tenant", tenant_op::get_tenant);
+  add_tenant_route(r, ctx, "PUT", "/tenant/billing", tenant_op::put_billing);
+  add_tenant_route(r, ctx, "GET", "/tenant/relays", tenant_op::list_relays);
+  add_tenant_route(r, ctx, "POST", "/tenant/relays", tenant_op::create_relay);
+  add_tenant_route(r, ctx, "GET", "/tenant/relays/:id", tenant_op::get_relay);
+  add_tenant_route(r, ctx, "PUT", "/tenant/relays/:id", tenant_op::update_relay);
+  add_tenant_route(r, ctx, "DELETE", "/tenant/relays/:id", tenant_op::deactivate_relay);
+  add_tenant_route(r, ctx, "GET", "/tenant/invoices", tenant_op::list_invoices);
+}
+
+} // namespace
+
+std::shared_ptr<http::router> make_router(const app_context& ctx) {
+  auto r = std::make_shared<http::router>();
+  add_health(*r, ctx);
+  add_tenant_routes(*r, ctx);
+  return r;
+}
+
+} // namespace relayhost

@@ -1,0 +1,26 @@
+// The route table: which route template goes to which actor, with what auth.
+// Route handlers run on io threads and only hand work to actors (app/bridge.hpp).
+#pragma once
+
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "actors/fwd.hpp"
+#include "app/config.hpp"
+#include "http/router.hpp"
+
+namespace relayhost {
+
+/// What the routes need to reach the actors.
+struct app_context {
+  caf::actor_system* sys = nullptr;
+  const config* cfg = nullptr;
+  storage_actor storage;
+  tenant_registry_actor registry;
+};
+
+/// Builds the router for the public listener.
+std::shared_ptr<http::router> make_router(const app_context& ctx);
+
+} // namespace relayhost

@@ -1,0 +1,20 @@
+// The JSON views of api.md. Secrets (relay secret, NWC URL) are not in them,
+// by construction: these functions are the only way a tenant or relay becomes JSON.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "domain/model.hpp"
+
+namespace relayhost {
+
+/// The relay object of api.md; host/url derive from RELAY_DOMAIN.
+void relay_to_json(const relay& r, std::string_view relay_domain, nlohmann::json& out);
+
+/// The tenant object of api.md (GET /tenant).
+void tenant_to_json(const tenant& t, nlohmann::json& out);
+
+} // namespace relayhost

@@ -1,0 +1,26 @@
+// The SQL of invoices as the API lists them (newest first, with their items).
+// Billing writes come with the billing capability; this is the read side.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace SQLite {
+class Database;
+}
+
+namespace relayhost::storage {
+
+struct invoice_page {
+  nlohmann::json items = nlohmann::json::array();
+  std::optional<int64_t> next;  // position for the next page's cursor
+};
+
+/// A tenant's invoices, newest first; `before` is a position from a cursor.
+invoice_page list_tenant_invoices(SQLite::Database& db, const std::string& tenant, int64_t limit,
+                                  std::optional<int64_t> before);
+
+} // namespace relayhost::storage

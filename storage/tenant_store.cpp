@@ -1,0 +1,200 @@
+#include "storage/tenant_store.hpp"
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+
+namespace relayhost::storage {
+
+namespace {
+
+std::optional<std::string> opt_text(const SQLite::Column& c) {
+  if (c.isNull())
+    return std::nullopt;
+  return c.getString();
+}
+
+std::optional<int64_t> opt_int(const SQLite::Column& c) {
+  if (c.isNull())
+    return std::nullopt;
+  return c.getInt64();
+}
+
+std::vector<uint8_t> blob(const SQLite::Column& c) {
+  if (c.isNull())
+    return {};
+  auto p = static_cast<const uint8_t*>(c.getBlob());
+  return std::vector<uint8_t>(p, p + c.getBytes());
+}
+
+void bind_opt(SQLite::Statement& st, int idx, const std::optional<std::string>& v) {
+  if (v)
+    st.bind(idx, *v);
+  else
+    st.bind(idx);
+}
+
+void bind_opt(SQLite::Statement& st, int idx, const std::optional<int64_t>& v) {
+  if (v)
+    st.bind(idx, static_cast<int64_t>(*v));
+  else
+    st.bind(idx);
+}
+
+void bind_blob(SQLite::Statement& st, int idx, const std::vector<uint8_t>& v) {
+  if (v.empty())
+    st.bind(idx);
+  else
+    st.bind(idx, v.data(), static_cast<int>(v.size()));
+}
+
+} // namespace
+
+tenant_snapshot load_tenant(SQLite::Database& db, const std::string& pubkey) {
+  tenant_snapshot out;
+  SQLite::Statement t(db, "SELECT pubkey, status, suspend_reason, created_at, updated_at, nwc_url_enc, "
+                          "wallet_pubkey, nwc_status, billing_anchor FROM tenants WHERE pubkey = ?");
+  t.bind(1, pubkey);
+  if (!t.executeStep())
+    return out;
+  tenant row;
+  row.pubkey = t.getColumn(0).getString();
+  row.status = parse_tenant_status(t.getColumn(1).getString()).value_or(tenant_status::active);
+  row.suspend_reason = opt_text(t.getColumn(2));
+  row.created_at = t.getColumn(3).getInt64();
+  row.updated_at = t.getColumn(4).getInt64();
+  row.billing.nwc_url_enc = blob(t.getColumn(5));
+  row.billing.wallet_pubkey = opt_text(t.getColumn(6));
+  row.billing.nwc_status = opt_text(t.getColumn(7));
+  row.billing.anchor = opt_int(t.getColumn(8));
+  SQLite::Statement due(db, "SELECT coalesce(sum(amount_sats), 0) FROM invoices WHERE tenant = ? AND status = 'open'");
+  due.bind(1, pubkey);
+  if (due.executeStep())
+    row.billing.balance_due_sats = due.getColumn(0).getInt64();
+  out.row = std::move(row);
+
+  SQLite::Statement r(db, "SELECT seq, id, tenant, subdomain, name, description, icon, plan, policy_public_join, "
+                          "policy_strip_signatures, status, secret_enc, sync_state, sync_error, sync_attempts, "
+                          "sync_last_attempt_at, created_at, updated_at FROM relays WHERE tenant = ? ORDER BY seq");
+  r.bind(1, pubkey);
+  while (r.executeStep()) {
+    relay x;
+    x.seq = r.getColumn(0).getInt64();
+    x.id = r.getColumn(1).getString();
+    x.tenant = r.getColumn(2).getString();
+    x.subdomain = r.getColumn(3).getString();
+    x.name = r.getColumn(4).getString();
+    x.description = r.getColumn(5).getString();
+    x.icon = opt_text(r.getColumn(6));
+    x.plan = r.getColumn(7).getString();
+    x.policy.public_join = r.getColumn(8).getInt() != 0;
+    x.policy.strip_signatures = r.getColumn(9).getInt() != 0;
+    x.status = parse_relay_status(r.getColumn(10).getString()).value_or(relay_status::inactive);
+    x.secret_enc = blob(r.getColumn(11));
+    x.sync.state = parse_sync_state(r.getColumn(12).getString()).value_or(sync_state::pending);
+    x.sync.error = opt_text(r.getColumn(13));
+    x.sync.attempts = r.getColumn(14).getInt64();
+    x.sync.last_attempt_at = opt_int(r.getColumn(15));
+    x.created_at = r.getColumn(16).getInt64();
+    x.updated_at = r.getColumn(17).getInt64();
+    out.relays.push_back(std::move(x));
+  }
+  return out;
+}
+
+void insert_tenant(SQLite::Database& db, const tenant& t) {
+  SQLite::Statement st(db, "INSERT INTO tenants (pubkey, status, suspend_reason, created_at, updated_at) "
+                           "VALUES (?, ?, ?, ?, ?)");
+  st.bind(1, t.pubkey);
+  st.bind(2, std::string(to_string(t.status)));
+  bind_opt(st, 3, t.suspend_reason);
+  st.bind(4, static_cast<int64_t>(t.created_at));
+  st.bind(5, static_cast<int64_t>(t.updated_at));
+  st.exec();
+}
+
+void ensure_tenant(SQLite::Database& db, const tenant& t) {
+  SQLite::Statement st(db, "INSERT INTO tenants (pubkey, status, created_at, updated_at) VALUES (?, 'active', ?, ?) "
+                           "ON CONFLICT (pubkey) DO NOTHING");
+  st.bind(1, t.pubkey);
+  st.bind(2, static_cast<int64_t>(t.created_at));
+  st.bind(3, static_cast<int64_t>(t.updated_at));
+  st.exec();
+}
+
+void update_tenant_billing(SQLite::Database& db, const tenant& t) {
+  SQLite::Statement st(db, "UPDATE tenants SET nwc_url_enc = ?, wallet_pubkey = ?, nwc_status = ?, "
+                           "billing_anchor = ?, updated_at = ? WHERE pubkey = ?");
+  bind_blob(st, 1, t.billing.nwc_url_enc);
+  bind_opt(st, 2, t.billing.wallet_pubkey);
+  bind_opt(st, 3, t.billing.nwc_status);
+  bind_opt(st, 4, t.billing.anchor);
+  st.bind(5, static_cast<int64_t>(t.updated_at));
+  st.bind(6, t.pubkey);
+  if (st.exec() != 1)
+    throw std::runtime_error("tenant row missing");
+}
+
+void insert_relay(SQLite::Database& db, relay& r) {
+  SQLite::Statement st(db, "INSERT INTO relays (id, tenant, subdomain, name, description, icon, plan, "
+                           "policy_public_join, policy_strip_signatures, status, secret_enc, sync_state, "
+                           "sync_error, sync_attempts, sync_last_attempt_at, created_at, updated_at) "
+                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  st.bind(1, r.id);
+  st.bind(2, r.tenant);
+  st.bind(3, r.subdomain);
+  st.bind(4, r.name);
+  st.bind(5, r.description);
+  bind_opt(st, 6, r.icon);
+  st.bind(7, r.plan);
+  st.bind(8, r.policy.public_join ? 1 : 0);
+  st.bind(9, r.policy.strip_signatures ? 1 : 0);
+  st.bind(10, std::string(to_string(r.status)));
+  st.bind(11, r.secret_enc.data(), static_cast<int>(r.secret_enc.size()));
+  st.bind(12, std::string(to_string(r.sync.state)));
+  bind_opt(st, 13, r.sync.error);
+  st.bind(14, static_cast<int64_t>(r.sync.attempts));
+  bind_opt(st, 15, r.sync.last_attempt_at);
+  st.bind(16, static_cast<int64_t>(r.created_at));
+  st.bind(17, static_cast<int64_t>(r.updated_at));
+  st.exec();
+  r.seq = db.getLastInsertRowid();
+}
+
+void update_relay(SQLite::Database& db, const relay& r) {
+  SQLite::Statement st(db, "UPDATE relays SET name = ?, description = ?, icon = ?, plan = ?, "
+                           "policy_public_join = ?, policy_strip_signatures = ?, status = ?, sync_state = ?, "
+                           "sync_error = ?, sync_attempts = ?, sync_last_attempt_at = ?, updated_at = ? "
+                           "WHERE id = ? AND tenant = ?");
+  st.bind(1, r.name);
+  st.bind(2, r.description);
+  bind_opt(st, 3, r.icon);
+  st.bind(4, r.plan);
+  st.bind(5, r.policy.public_join ? 1 : 0);
+  st.bind(6, r.policy.strip_signatures ? 1 : 0);
+  st.bind(7, std::string(to_string(r.status)));
+  st.bind(8, std::string(to_string(r.sync.state)));
+  bind_opt(st, 9, r.sync.error);
+  st.bind(10, static_cast<int64_t>(r.sync.attempts));
+  bind_opt(st, 11, r.sync.last_attempt_at);
+  st.bind(12, static_cast<int64_t>(r.updated_at));
+  st.bind(13, r.id);
+  st.bind(14, r.tenant);
+  if (st.exec() != 1)
+    throw std::runtime_error("relay row missing");
+}
+
+void append_activity(SQLite::Database& db, const relay_activity& a) {
+  SQLite::Statement st(db, "INSERT INTO relay_activity (relay, at, plan, active, status) VALUES (?, ?, ?, ?, ?)");
+  st.bind(1, a.relay_id);
+  st.bind(2, static_cast<int64_t>(a.at));
+  st.bind(3, a.plan);
+  st.bind(4, a.active ? 1 : 0);
+  st.bind(5, std::string(to_string(a.status)));
+  st.exec();
+}
+
+bool activity_changed(const relay& before, const relay& after) {
+  return before.plan != after.plan || before.status != after.status;
+}
+
+} // namespace relayhost::storage

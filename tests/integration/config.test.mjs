@@ -1,0 +1,94 @@
+// Configuration at start: bad values stop the start with one line naming the
+// variable and exit code 2; --help lists every variable of architecture.md; the
+// platform key is generated once (mode 0600), its npub printed, never the secret.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, statSync, chmodSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { runToExit, tempDir, Relayhost, SHARED_DIR } from './lib/relayhost.mjs';
+
+const base = (dir) => ({ DATABASE_URL: `sqlite://${dir}/hosting.db` });
+
+const badValues = [
+  ['PORT', 'abc'],
+  ['PORT', '70000'],
+  ['HOST', 'not a host'],
+  ['PUBLIC_URL', 'ftp://example.com'],
+  ['ZOOID_API_URL', 'zooid:8032'],
+  ['PLATFORM_SECRET', 'deadbeef'],
+  ['PLATFORM_SECRET', 'nsec1qqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqqq'],
+  ['HOSTING_ADMIN_PUBKEYS', 'npub1notakey'],
+  ['PLANS', 'free:0,basic:abc'],
+  ['PLANS', 'free:0,free:10'],
+  ['LOG_LEVEL', 'verbose'],
+  ['LOG_FORMAT', 'xml'],
+  ['BILLING_GRACE_DAYS', '-1'],
+  ['NIP98_MAX_SKEW_SECONDS', '1.5'],
+  ['NWC_URL', 'https://wallet.example'],
+  ['NOSTR_INDEXER_RELAYS', 'https://relay.example'],
+  ['METRICS_ADDR', 'localhost'],
+  ['DATABASE_URL', 'postgres://db/hosting'],
+  ['BILLING_TEST_CLOCK', 'yes'],
+];
+
+for (const [name, value] of badValues) {
+  test(`${name}=${JSON.stringify(value)} stops the start with exit 2 naming ${name}`, async () => {
+    const dir = tempDir();
+    const r = await runToExit({ ...base(dir), [name]: value });
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, `exactly one line, got:\n${r.stderr}`);
+    assert.match(lines[0], new RegExp(`^relayhost: ${name}: `));
+    if (name === 'PLATFORM_SECRET' || name === 'NWC_URL') assert.ok(!r.stderr.includes(value), 'secret echoed');
+    assert.ok(!existsSync(path.join(dir, 'hosting.db')), 'a bad config must not create the database');
+  });
+}
+
+test('--help lists every variable of architecture.md with its default', async () => {
+  const r = await runToExit({}, ['--help']);
+  assert.equal(r.code, 0);
+  const arch = readFileSync(path.join(SHARED_DIR, 'spec/architecture.md'), 'utf8');
+  const section = arch.slice(arch.indexOf('## Configuration'));
+  const names = new Set();
+  for (const row of section.split('\n').filter((l) => l.startsWith('| `'))) {
+    for (const m of row.split('|')[1].matchAll(/`([A-Z0-9_]+)`/g)) names.add(m[1]);
+  }
+  assert.ok(names.size >= 30, `parsed ${names.size} variables from architecture.md`);
+  for (const n of names) assert.match(r.stdout, new RegExp(`\\b${n}\\b`), `--help misses ${n}`);
+});
+
+test('an unknown argument is refused with exit 2', async () => {
+  const r = await runToExit({}, ['--bogus']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /unknown argument/);
+});
+
+test('the platform key is generated once, mode 0600, npub printed and the secret never', async () => {
+  const dir = tempDir();
+  const rh = await Relayhost.start({ dataDir: path.join(dir, 'nested', 'data') });
+  try {
+    const keyFile = path.join(rh.dataDir, 'platform.key');
+    assert.equal(statSync(keyFile).mode & 0o777, 0o600);
+    const secret = readFileSync(keyFile, 'utf8').trim();
+    assert.match(secret, /^[0-9a-f]{64}$/);
+    const npub = rh.output.match(/platform key generated.*npub=(npub1[0-9a-z]+)/)?.[1];
+    assert.ok(npub, rh.output);
+    await rh.restart();
+    assert.match(rh.output, new RegExp(`platform key loaded.*npub=${npub}`));
+    assert.ok(!rh.output.includes(secret), 'the platform secret appeared in the output');
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+  }
+});
+
+test('a key file readable by others is refused', async () => {
+  const dir = tempDir();
+  const rh = await Relayhost.start({ dataDir: dir });
+  await rh.stop();
+  chmodSync(path.join(dir, 'platform.key'), 0o644);
+  const r = await runToExit(rh.env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^relayhost: PLATFORM_SECRET: .*chmod 600/);
+  rh.cleanup();
+});
