@@ -28,6 +28,9 @@ const std::string nwc_secret = "7c8a9d1e5f4b3a2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a
 struct reply {
   int status = 0;
   json body;
+  /// By value: CAF_CHECK_EQUAL binds its operands by reference, so a reference
+  /// into a temporary reply would dangle.
+  json at(const char* key) const { return body.contains(key) ? body[key] : json(); }
 };
 
 struct fixture : test_coordinator_fixture<> {
@@ -92,10 +95,21 @@ struct fixture : test_coordinator_fixture<> {
     return st.getColumn(0).getInt64();
   }
 
+  // The scoped actor's request is answered only when the coordinator runs the
+  // registry: send, run, then receive.
   registry_stats stats() {
     registry_stats out;
-    self->request(registry, caf::infinite, stats_atom::value).receive([&](registry_stats s) { out = s; },
-                                                                      [](caf::error&) { CAF_FAIL("stats"); });
+    auto pending = self->request(registry, caf::infinite, stats_atom::value);
+    sched.run();
+    pending.receive([&](registry_stats s) { out = s; }, [](caf::error&) { CAF_FAIL("stats"); });
+    return out;
+  }
+
+  tenant_actor loaded(const std::string& pk) {
+    tenant_actor out;
+    auto pending = self->request(registry, caf::infinite, find_atom::value, pk);
+    sched.run();
+    pending.receive([&](tenant_actor t) { out = t; }, [](caf::error&) { CAF_FAIL("find"); });
     return out;
   }
 
@@ -193,7 +207,7 @@ CAF_TEST(subdomains_are_unique_across_tenants_and_relays_are_private) {
   CAF_CHECK_EQUAL(call(bob, tenant_op::get_relay, "", id).status, 404);
   CAF_CHECK_EQUAL(call(bob, tenant_op::update_relay, R"({"name":"mine"})", id).status, 404);
   CAF_CHECK_EQUAL(call(bob, tenant_op::deactivate_relay, "", id).status, 404);
-  CAF_CHECK_EQUAL(call(bob, tenant_op::list_relays).body["items"].size(), 0u);
+  CAF_CHECK_EQUAL(call(bob, tenant_op::list_relays).at("items").size(), 0u);
   CAF_CHECK_EQUAL(count("SELECT count(*) FROM relays WHERE name = 'mine'"), 0);
 }
 
@@ -275,9 +289,7 @@ CAF_TEST(activity_postpones_the_idle_stop) {
 
 CAF_TEST(a_dead_tenant_actor_is_replaced_with_the_persisted_state) {
   auto id = create(alice, "crash-relay").body["id"].get<std::string>();
-  tenant_actor victim;
-  self->request(registry, caf::infinite, find_atom::value, alice)
-    .receive([&](tenant_actor t) { victim = t; }, [](caf::error&) { CAF_FAIL("find"); });
+  auto victim = loaded(alice);
   CAF_REQUIRE(victim);
   anon_send_exit(victim, caf::exit_reason::kill);
   sched.run();
@@ -295,16 +307,15 @@ CAF_TEST(a_suspended_tenant_cannot_write_relays_but_can_pay) {
     auto db = tdb.open();
     db->exec("UPDATE tenants SET status = 'suspended', suspend_reason = 'test', suspended_at = 1");
   }
-  tenant_actor victim;
-  self->request(registry, caf::infinite, find_atom::value, alice)
-    .receive([&](tenant_actor t) { victim = t; }, [](caf::error&) { CAF_FAIL("find"); });
+  auto victim = loaded(alice);
+  CAF_REQUIRE(victim);
   anon_send_exit(victim, caf::exit_reason::kill); // reload the state written behind its back
   sched.run();
   auto c = create(alice, "other-relay");
   CAF_CHECK_EQUAL(c.status, 403);
-  CAF_CHECK_EQUAL(c.body["code"], "tenant-suspended");
-  CAF_CHECK_EQUAL(call(alice, tenant_op::update_relay, R"({"name":"x"})", id).body["code"], "tenant-suspended");
-  CAF_CHECK_EQUAL(call(alice, tenant_op::deactivate_relay, "", id).body["code"], "tenant-suspended");
+  CAF_CHECK_EQUAL(c.at("code"), "tenant-suspended");
+  CAF_CHECK_EQUAL(call(alice, tenant_op::update_relay, R"({"name":"x"})", id).at("code"), "tenant-suspended");
+  CAF_CHECK_EQUAL(call(alice, tenant_op::deactivate_relay, "", id).at("code"), "tenant-suspended");
   auto uri = "nostr+walletconnect://" + bob + "?relay=wss%3A%2F%2Frelay.example&secret=" + nwc_secret;
   auto pay = call(alice, tenant_op::put_billing, json{{"nwc_url", uri}}.dump());
   CAF_CHECK_EQUAL(pay.status, 200);
@@ -319,7 +330,7 @@ CAF_TEST(billing_connection_is_validated_and_sealed) {
   CAF_CHECK_EQUAL(bad.body["field"], "nwc_url");
   CAF_CHECK(bad.body.dump().find(nwc_secret) == std::string::npos);
   CAF_CHECK_EQUAL(count("SELECT count(*) FROM tenants"), 0);
-  CAF_CHECK_EQUAL(call(alice, tenant_op::put_billing, R"({"nwc":"x"})").body["field"], "nwc");
+  CAF_CHECK_EQUAL(call(alice, tenant_op::put_billing, R"({"nwc":"x"})").at("field"), "nwc");
   auto uri = "nostr+walletconnect://" + bob + "?relay=wss%3A%2F%2Frelay.example&secret=" + nwc_secret;
   auto ok = call(alice, tenant_op::put_billing, json{{"nwc_url", uri}}.dump());
   CAF_REQUIRE_EQUAL(ok.status, 200);
@@ -362,13 +373,13 @@ CAF_TEST(relays_are_paginated_in_creation_order) {
   CAF_REQUIRE_EQUAL(seen.size(), 5u);
   for (int i = 0; i < 5; ++i)
     CAF_CHECK_EQUAL(seen[i], "page-relay-" + std::to_string(i));
-  CAF_CHECK_EQUAL(call(alice, tenant_op::list_relays, "", "", std::string("0")).body["field"], "limit");
-  CAF_CHECK_EQUAL(call(alice, tenant_op::list_relays, "", "", std::string("501")).body["field"], "limit");
-  CAF_CHECK_EQUAL(call(alice, tenant_op::list_relays, "", "", std::nullopt, std::string("zzz")).body["field"],
+  CAF_CHECK_EQUAL(call(alice, tenant_op::list_relays, "", "", std::string("0")).at("field"), "limit");
+  CAF_CHECK_EQUAL(call(alice, tenant_op::list_relays, "", "", std::string("501")).at("field"), "limit");
+  CAF_CHECK_EQUAL(call(alice, tenant_op::list_relays, "", "", std::nullopt, std::string("zzz")).at("field"),
                   "cursor");
   auto invoices = call(alice, tenant_op::list_invoices);
   CAF_CHECK_EQUAL(invoices.status, 200);
-  CAF_CHECK_EQUAL(invoices.body["items"].size(), 0u);
+  CAF_CHECK_EQUAL(invoices.at("items").size(), 0u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
