@@ -27,7 +27,8 @@ struct nip98_outcome {
   std::string error;   // names the failed check, when !ok (safe to return to the client)
 };
 
-/// Thread-safe. Holds the bounded replay memory of write requests' event ids.
+/// Thread-safe. Holds the bounded replay memory of write requests' event ids
+/// (every method except exactly "GET" and "HEAD"; HTTP methods are case-sensitive).
 class nip98_verifier {
 public:
   /// max_skew_seconds: the ±window for created_at (NIP98_MAX_SKEW_SECONDS), >= 0;
