@@ -47,6 +47,36 @@ void bind_blob(SQLite::Statement& st, int idx, const std::vector<uint8_t>& v) {
     st.bind(idx, v.data(), static_cast<int>(v.size()));
 }
 
+constexpr const char* relay_columns =
+  "SELECT seq, id, tenant, subdomain, name, description, icon, plan, policy_public_join, "
+  "policy_strip_signatures, status, secret_enc, sync_state, sync_error, sync_attempts, "
+  "sync_last_attempt_at, created_at, updated_at, zooid_provisioned FROM relays";
+
+relay read_relay(SQLite::Statement& r) {
+  relay x;
+  x.seq = r.getColumn(0).getInt64();
+  x.id = r.getColumn(1).getString();
+  x.tenant = r.getColumn(2).getString();
+  x.subdomain = r.getColumn(3).getString();
+  x.name = r.getColumn(4).getString();
+  x.description = r.getColumn(5).getString();
+  x.icon = opt_text(r.getColumn(6));
+  x.plan = r.getColumn(7).getString();
+  x.policy.public_join = r.getColumn(8).getInt() != 0;
+  x.policy.strip_signatures = r.getColumn(9).getInt() != 0;
+  x.status = parse_relay_status(r.getColumn(10).getString()).value_or(relay_status::inactive);
+  x.secret_enc = blob(r.getColumn(11));
+  x.sync.state = parse_sync_state(r.getColumn(12).getString()).value_or(sync_state::pending);
+  x.sync.error = opt_text(r.getColumn(13));
+  x.sync.attempts = r.getColumn(14).getInt64();
+  x.sync.last_attempt_at = opt_int(r.getColumn(15));
+  x.created_at = r.getColumn(16).getInt64();
+  x.updated_at = r.getColumn(17).getInt64();
+  x.zooid_provisioned = r.getColumn(18).getInt() != 0;
+  return x;
+}
+
+
 } // namespace
 
 tenant_snapshot load_tenant(SQLite::Database& db, const std::string& pubkey) {
@@ -72,32 +102,18 @@ tenant_snapshot load_tenant(SQLite::Database& db, const std::string& pubkey) {
     row.billing.balance_due_sats = due.getColumn(0).getInt64();
   out.row = std::move(row);
 
-  SQLite::Statement r(db, "SELECT seq, id, tenant, subdomain, name, description, icon, plan, policy_public_join, "
-                          "policy_strip_signatures, status, secret_enc, sync_state, sync_error, sync_attempts, "
-                          "sync_last_attempt_at, created_at, updated_at FROM relays WHERE tenant = ? ORDER BY seq");
+  SQLite::Statement r(db, std::string(relay_columns) + " WHERE tenant = ? ORDER BY seq");
   r.bind(1, pubkey);
-  while (r.executeStep()) {
-    relay x;
-    x.seq = r.getColumn(0).getInt64();
-    x.id = r.getColumn(1).getString();
-    x.tenant = r.getColumn(2).getString();
-    x.subdomain = r.getColumn(3).getString();
-    x.name = r.getColumn(4).getString();
-    x.description = r.getColumn(5).getString();
-    x.icon = opt_text(r.getColumn(6));
-    x.plan = r.getColumn(7).getString();
-    x.policy.public_join = r.getColumn(8).getInt() != 0;
-    x.policy.strip_signatures = r.getColumn(9).getInt() != 0;
-    x.status = parse_relay_status(r.getColumn(10).getString()).value_or(relay_status::inactive);
-    x.secret_enc = blob(r.getColumn(11));
-    x.sync.state = parse_sync_state(r.getColumn(12).getString()).value_or(sync_state::pending);
-    x.sync.error = opt_text(r.getColumn(13));
-    x.sync.attempts = r.getColumn(14).getInt64();
-    x.sync.last_attempt_at = opt_int(r.getColumn(15));
-    x.created_at = r.getColumn(16).getInt64();
-    x.updated_at = r.getColumn(17).getInt64();
-    out.relays.push_back(std::move(x));
-  }
+  while (r.executeStep())
+    out.relays.push_back(read_relay(r));
+  return out;
+}
+
+std::vector<relay> load_unsynced_relays(SQLite::Database& db) {
+  std::vector<relay> out;
+  SQLite::Statement r(db, std::string(relay_columns) + " WHERE sync_state <> 'synced' ORDER BY seq");
+  while (r.executeStep())
+    out.push_back(read_relay(r));
   return out;
 }
 
@@ -163,8 +179,8 @@ void insert_relay(SQLite::Database& db, relay& r) {
 void update_relay(SQLite::Database& db, const relay& r) {
   SQLite::Statement st(db, "UPDATE relays SET name = ?, description = ?, icon = ?, plan = ?, "
                            "policy_public_join = ?, policy_strip_signatures = ?, status = ?, sync_state = ?, "
-                           "sync_error = ?, sync_attempts = ?, sync_last_attempt_at = ?, updated_at = ? "
-                           "WHERE id = ? AND tenant = ?");
+                           "sync_error = ?, sync_attempts = ?, sync_last_attempt_at = ?, updated_at = ?, "
+                           "zooid_provisioned = ? WHERE id = ? AND tenant = ?");
   st.bind(1, r.name);
   st.bind(2, r.description);
   bind_opt(st, 3, r.icon);
@@ -177,8 +193,9 @@ void update_relay(SQLite::Database& db, const relay& r) {
   st.bind(10, static_cast<int64_t>(r.sync.attempts));
   bind_opt(st, 11, r.sync.last_attempt_at);
   st.bind(12, static_cast<int64_t>(r.updated_at));
-  st.bind(13, r.id);
-  st.bind(14, r.tenant);
+  st.bind(13, r.zooid_provisioned ? 1 : 0);
+  st.bind(14, r.id);
+  st.bind(15, r.tenant);
   if (st.exec() != 1)
     throw std::runtime_error("relay row missing");
 }

@@ -49,3 +49,11 @@ void append_activity(SQLite::Database& db, const relay_activity& a);
 bool activity_changed(const relay& before, const relay& after);
 
 } // namespace relayhost::storage
+
+namespace relayhost::storage {
+
+/// Every relay whose desired state may not be in zooid (sync state not
+/// `synced`), in creation order: start-up reconciliation pushes them again.
+std::vector<relay> load_unsynced_relays(SQLite::Database& db);
+
+} // namespace relayhost::storage

@@ -1,0 +1,32 @@
+#include "storage/errors.hpp"
+
+#include <sqlite3.h>
+
+namespace relayhost::storage {
+
+errc classify_sqlite_error(int extended_code) noexcept {
+  switch (extended_code) {
+    case SQLITE_CONSTRAINT_UNIQUE:
+    case SQLITE_CONSTRAINT_PRIMARYKEY:
+      return errc::conflict;
+    default:
+      break;
+  }
+  switch (extended_code & 0xff) {  // the primary result code
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return errc::unavailable;
+    default:
+      return errc::internal;
+  }
+}
+
+const char* public_message(errc code) noexcept {
+  switch (code) {
+    case errc::conflict: return "conflicts with an existing record";
+    case errc::unavailable: return "the database is busy; try again";
+    default: return "internal error";
+  }
+}
+
+} // namespace relayhost::storage
