@@ -14,6 +14,7 @@
 
 #include <optional>
 
+#include "domain/model.hpp"
 #include "http/api_types.hpp"
 
 namespace SQLite {
@@ -33,6 +34,11 @@ using idle_atom = caf::atom_constant<caf::atom("rh_idle")>;     // idle check / 
 using stop_atom = caf::atom_constant<caf::atom("rh_stop")>;     // registry → tenant: quit when drained
 using stats_atom = caf::atom_constant<caf::atom("rh_stats")>;   // counters for metrics and tests
 using find_atom = caf::atom_constant<caf::atom("rh_find")>;     // look up a loaded actor
+using sync_atom = caf::atom_constant<caf::atom("rh_sync")>;     // push a relay's desired state to zooid
+using synced_atom = caf::atom_constant<caf::atom("rh_synced")>; // outcome of a push, for the tenant
+using answer_atom = caf::atom_constant<caf::atom("rh_answer")>; // zooid's answer to one call
+using retry_atom = caf::atom_constant<caf::atom("rh_retry")>;   // backoff timer of one relay's sync
+using start_atom = caf::atom_constant<caf::atom("rh_start")>;   // wiring done: begin work
 
 // -- storage messages ---------------------------------------------------------
 
@@ -89,6 +95,38 @@ struct registry_stats {
   uint64_t failed = 0;    // tenant actors that died abnormally
 };
 
+// -- zooid messages -----------------------------------------------------------
+
+/// The outcome of pushing one desired state of a relay to zooid. `fingerprint`
+/// names the state that was pushed: the tenant applies the outcome only if it is
+/// still the relay's desired state.
+struct zooid_sync_result {
+  std::string relay_id;
+  std::string tenant;
+  std::string fingerprint;
+  sync_state state = sync_state::pending;  // pending (retrying), synced or failed
+  std::optional<std::string> error;
+  int64_t attempts = 0;
+  int64_t at = 0;  // unix seconds of the last attempt
+  bool provisioned = false;
+};
+
+/// One answer of zooid's API (status 0: no HTTP answer, `error` says why).
+struct zooid_answer {
+  int status = 0;
+  std::string body;
+  std::string error;
+};
+
+struct zooid_stats {
+  uint64_t queued = 0;     // relays with a desired state not yet in zooid
+  uint64_t in_flight = 0;
+  uint64_t calls = 0;
+  uint64_t synced = 0;
+  uint64_t retries = 0;
+  uint64_t failed = 0;     // syncs that ended `failed`
+};
+
 // -- actor interfaces ---------------------------------------------------------
 
 /// The only owner of the SQLite connection (actors/storage_actor.hpp).
@@ -107,6 +145,8 @@ using storage_actor = caf::typed_actor<
 using tenant_actor = caf::typed_actor<
   // An API call; answered through the call's responder.
   caf::reacts_to<call_atom, tenant_call>,
+  // The outcome of a zooid push of one of its relays.
+  caf::reacts_to<synced_atom, zooid_sync_result>,
   // Sent to itself: stop when idle for long enough.
   caf::reacts_to<idle_atom>,
   // From the registry after an idle report: quit (state is already persisted).
@@ -116,11 +156,26 @@ using tenant_actor = caf::typed_actor<
 using tenant_registry_actor = caf::typed_actor<
   // Routes a call to the tenant's actor (hex pubkey).
   caf::reacts_to<call_atom, std::string, tenant_call>,
+  // Routes a zooid sync outcome to the relay's tenant (loading it if needed).
+  caf::reacts_to<synced_atom, std::string, zooid_sync_result>,
   // A tenant actor reports it has been idle; the registry stops it.
   caf::reacts_to<idle_atom, std::string, tenant_actor>,
   caf::replies_to<stats_atom>::with<registry_stats>,
   // The tenant's actor if it is loaded, else an invalid handle (ops and tests).
   caf::replies_to<find_atom, std::string>::with<tenant_actor>>;
+
+/// Pushes relays' desired state to zooid: one call in flight per relay, the
+/// latest desired state always wins, transient failures retried with backoff.
+using zooid_actor = caf::typed_actor<
+  // The desired state of a relay changed (or must be pushed again).
+  caf::reacts_to<sync_atom, relay>,
+  // Wiring: where outcomes go; then reconcile every relay not synced.
+  caf::reacts_to<start_atom, tenant_registry_actor>,
+  // zooid's answer to call `call_id` for relay `relay_id` (from the HTTP client).
+  caf::reacts_to<answer_atom, std::string, uint64_t, zooid_answer>,
+  // Backoff timer for relay `relay_id`, valid only for retry generation `gen`.
+  caf::reacts_to<retry_atom, std::string, uint64_t>,
+  caf::replies_to<stats_atom>::with<zooid_stats>>;
 
 } // namespace relayhost
 
@@ -131,3 +186,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::http::responder)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::http::api_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::tenant_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::registry_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::relay)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::zooid_sync_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::zooid_answer)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::zooid_stats)

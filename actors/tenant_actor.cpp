@@ -93,6 +93,12 @@ void persist(self_ptr self, const char* label, std::function<void(SQLite::Databa
       });
 }
 
+/// Asks the zooid client to push the relay's (new) desired state.
+void sync_to_zooid(self_ptr self, const relay& r) {
+  if (self->state.env->zooid)
+    self->send(self->state.env->zooid, sync_atom::value, r);
+}
+
 /// Sets the billing anchor when a relay becomes active on a paid plan (api.md).
 bool needs_anchor(self_ptr self, const tenant& t, const relay& r) {
   auto* p = find_plan(self->state.env->rules.plans, r.plan);
@@ -241,6 +247,7 @@ void create_relay(self_ptr self, tenant_call& call) {
             self->state.row = t;
             self->state.relays.push_back(*stored);
             respond(relay_response(self, 201, *stored));
+            sync_to_zooid(self, *stored);
           });
 }
 
@@ -278,6 +285,7 @@ void save_relay(self_ptr self, const relay& before, relay after, http::responder
             if (auto* r = find_relay(self, after.id))
               *r = after;
             respond(relay_response(self, 200, after));
+            sync_to_zooid(self, after);
           });
 }
 
@@ -386,6 +394,31 @@ void list_invoices(self_ptr self, tenant_call& call) {
       [respond = call.respond](caf::error& err) { respond(error_response(to_api_error(err))); });
 }
 
+/// A zooid push ended (or is being retried). The sync fields describe the
+/// desired state that was pushed: they are applied only if that is still the
+/// relay's desired state (a later change has its own push under way).
+void apply_sync_result(self_ptr self, zooid_sync_result& res) {
+  auto* current = find_relay(self, res.relay_id);
+  if (!current)
+    return;
+  relay after = *current;
+  bool changed = after.zooid_provisioned != res.provisioned;
+  after.zooid_provisioned = res.provisioned;
+  if (zooid_fingerprint(*current, self->state.env->zooid_ctx) == res.fingerprint) {
+    relay_sync s{res.state, res.error, res.attempts, res.at};
+    changed = changed || s.state != after.sync.state || s.error != after.sync.error ||
+              s.attempts != after.sync.attempts || s.last_attempt_at != after.sync.last_attempt_at;
+    after.sync = std::move(s);
+  }
+  if (!changed)
+    return;
+  persist(self, "relay.sync", [after](SQLite::Database& db) { storage::update_relay(db, after); }, http::responder{},
+          {}, [self, after] {
+            if (auto* r = find_relay(self, after.id))
+              *r = after;
+          });
+}
+
 void dispatch(self_ptr self, tenant_call& call) {
   switch (call.op) {
     case tenant_op::get_tenant: return get_tenant(self, call);
@@ -437,6 +470,14 @@ tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey,
       } catch (const std::exception& ex) {
         log::error("tenant call failed", {{"error", ex.what()}});
         call.respond(error_response({errc::internal, "internal error", {}}));
+      }
+      touch(self);
+    },
+    [self](synced_atom, zooid_sync_result& res) {
+      try {
+        apply_sync_result(self, res);
+      } catch (const std::exception& ex) {
+        log::error("applying a zooid sync outcome failed", {{"error", ex.what()}});
       }
       touch(self);
     },

@@ -17,6 +17,7 @@
 #include "domain/model.hpp"
 #include "domain/relay_rules.hpp"
 #include "domain/sealed_box.hpp"
+#include "domain/zooid_config.hpp"
 
 namespace relayhost {
 
@@ -29,6 +30,8 @@ struct tenant_env {
   caf::timespan idle_timeout;
   caf::timespan storage_timeout;
   storage_actor storage;
+  zooid_actor zooid;          // invalid: provisioning off (tests of the tenant API alone)
+  zooid_context zooid_ctx;    // to recognise which desired state a sync outcome is about
 };
 
 struct tenant_state {

@@ -22,14 +22,16 @@ tenant_actor spawn_tenant(self_ptr self, const std::string& pubkey) {
   return t;
 }
 
-void route(self_ptr self, const std::string& pubkey, tenant_call&& call) {
+/// Hands `deliver` the tenant's actor: the live one, a new one, or, while the
+/// previous one is stopping, the one spawned after it ended.
+void route(self_ptr self, const std::string& pubkey, std::function<void(const tenant_actor&)> deliver) {
   if (auto w = self->state.stopping.find(pubkey); w != self->state.stopping.end()) {
-    w->second.push_back(std::move(call));
+    w->second.push_back(std::move(deliver));
     return;
   }
   auto it = self->state.live.find(pubkey);
   tenant_actor t = it != self->state.live.end() ? it->second : spawn_tenant(self, pubkey);
-  self->send(t, call_atom::value, std::move(call));
+  deliver(t);
 }
 
 } // namespace
@@ -51,8 +53,8 @@ tenant_registry_actor::behavior_type tenant_registry_impl(self_ptr self, std::sh
     if (auto w = self->state.stopping.find(pubkey); w != self->state.stopping.end()) {
       auto waiting = std::move(w->second);
       self->state.stopping.erase(w);
-      for (auto& call : waiting)
-        route(self, pubkey, std::move(call));
+      for (auto& deliver : waiting)
+        route(self, pubkey, std::move(deliver));
     }
     self->state.stats.loaded = self->state.live.size();
   });
@@ -64,13 +66,22 @@ tenant_registry_actor::behavior_type tenant_registry_impl(self_ptr self, std::sh
     self->quit(em.reason);
   });
   return {
-    [self](call_atom, std::string& pubkey, tenant_call& call) { route(self, pubkey, std::move(call)); },
+    [self](call_atom, std::string& pubkey, tenant_call& call) {
+      route(self, pubkey, [self, c = std::move(call)](const tenant_actor& t) mutable {
+        self->send(t, call_atom::value, std::move(c));
+      });
+    },
+    [self](synced_atom, std::string& pubkey, zooid_sync_result& res) {
+      route(self, pubkey, [self, r = std::move(res)](const tenant_actor& t) mutable {
+        self->send(t, synced_atom::value, std::move(r));
+      });
+    },
     [self](idle_atom, std::string& pubkey, tenant_actor& who) {
       auto it = self->state.live.find(pubkey);
       if (it == self->state.live.end() || it->second != who)
         return;
       self->state.live.erase(it);
-      self->state.stopping.emplace(pubkey, std::vector<tenant_call>{});
+      self->state.stopping[pubkey];
       ++self->state.stats.stopped_idle;
       self->send(who, stop_atom::value);
     },

@@ -9,6 +9,8 @@
 #include <unordered_map>
 #include <vector>
 
+#include <functional>
+
 #include <caf/actor_addr.hpp>
 
 #include "actors/fwd.hpp"
@@ -22,7 +24,7 @@ struct tenant_registry_state {
   std::unordered_map<std::string, tenant_actor> live;
   // Pubkeys whose actor is stopping: their calls wait for it to end, so the next
   // actor loads only after every write of the previous one is committed.
-  std::unordered_map<std::string, std::vector<tenant_call>> stopping;
+  std::unordered_map<std::string, std::vector<std::function<void(const tenant_actor&)>>> stopping;
   std::unordered_map<caf::actor_addr, std::string> owners;
   registry_stats stats;
 };

@@ -13,6 +13,8 @@
 
 #include "actors/storage_actor.hpp"
 #include "actors/tenant_registry.hpp"
+#include "actors/zooid_actor.hpp"
+#include "app/zooid_transport.hpp"
 #include "app/config.hpp"
 #include "app/platform_key.hpp"
 #include "app/routes.hpp"
@@ -97,21 +99,47 @@ int main(int argc, char** argv) {
   caf::actor_system sys{caf_cfg};
   auto storage = spawn_storage(sys, std::move(db), storage_options{});
 
+  // zooid: the HTTP client runs on its own io thread; the actor never waits on it.
+  zooid_context zctx{cfg.relay_domain, cfg.admin_pubkeys, cfg.plans};
+  auto box = std::make_shared<const sealed_box>(key.key->bytes());
+  auto http_client = std::make_shared<http::client>(http::client::options{});
+  auto zooid_health_state = std::make_shared<zooid_health>();
+  auto zenv = std::make_shared<zooid_env>();
+  zenv->ctx = zctx;
+  zenv->url_base = "http://" + cfg.zooid_api.host_header;
+  zenv->base_path = cfg.zooid_api.base_path;
+  zenv->box = box;
+  zenv->platform_key = std::make_shared<const nostr::secret_key>(*key.key);
+  zenv->now = [] { return static_cast<int64_t>(std::time(nullptr)); };
+  zenv->retry_base = std::chrono::seconds{cfg.zooid_retry_base_seconds};
+  zenv->retry_max = std::chrono::seconds{cfg.zooid_retry_max_seconds};
+  zenv->retry_limit = cfg.zooid_retry_limit;
+  zenv->transport = make_zooid_transport(http_client, cfg.zooid_api, std::chrono::seconds{cfg.zooid_timeout_seconds});
+  zenv->storage = storage;
+  zenv->health = zooid_health_state;
+  auto zooid = sys.spawn(zooid_actor_impl, std::shared_ptr<const zooid_env>(zenv));
+  log::info("zooid settings for this relayhost",
+            {{"API_HOST", cfg.zooid_api.host_header}, {"API_WHITELIST", platform_pubkey}});
+
   auto env = std::make_shared<tenant_env>();
   env->rules = relay_rules{cfg.plans, cfg.reserved_subdomains};
   env->relay_domain = cfg.relay_domain;
-  env->box = std::make_shared<const sealed_box>(key.key->bytes());
+  env->box = box;
   env->now = [] { return static_cast<int64_t>(std::time(nullptr)); };
   env->idle_timeout = std::chrono::seconds{cfg.tenant_idle_seconds};
   env->storage_timeout = storage_call_timeout;
   env->storage = storage;
+  env->zooid = zooid;
+  env->zooid_ctx = zctx;
   auto registry = sys.spawn(tenant_registry_impl, std::shared_ptr<const tenant_env>(env));
+  caf::anon_send(zooid, start_atom::value, registry);
 
   app_context ctx;
   ctx.sys = &sys;
   ctx.cfg = &cfg;
   ctx.storage = storage;
   ctx.registry = registry;
+  ctx.zooid_status = zooid_health_state;
 
   http::server_options opts;
   opts.host = cfg.listen.host;
@@ -123,6 +151,8 @@ int main(int argc, char** argv) {
   http::server server{opts, make_router(ctx)};
   if (auto err = server.start()) {
     log::error("cannot start the HTTP listener", {{"error", *err}});
+    http_client->stop();
+    caf::anon_send_exit(zooid, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
     return exit_runtime;
@@ -136,6 +166,8 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.stop();
+  http_client->stop();
+  caf::anon_send_exit(zooid, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();

@@ -1,6 +1,7 @@
 #include "app/routes.hpp"
 
 #include <chrono>
+#include <ctime>
 
 #include <nlohmann/json.hpp>
 
@@ -17,14 +18,27 @@ using namespace std::chrono_literals;
 // api.md: /healthz must answer within 1 s even under load; the storage actor gets
 // most of that second, the rest is for the answer's trip back.
 constexpr auto health_storage_timeout = 800ms;
+// api.md: the zooid field reports an outcome at most this old, else "unknown".
+constexpr int64_t zooid_health_max_age_seconds = 30;
+
+std::string zooid_health_text(const std::shared_ptr<const zooid_health>& h) {
+  if (!h)
+    return "unknown";
+  auto state = h->state.load();
+  auto age = static_cast<int64_t>(std::time(nullptr)) - h->at.load();
+  if (state == zooid_health::unknown || age > zooid_health_max_age_seconds)
+    return "unknown";
+  return state == zooid_health::ok ? "ok" : "unreachable";
+}
 
 void add_health(http::router& r, const app_context& ctx) {
   r.add("GET", "/healthz", http::auth_mode::none,
         [ctx](http::api_request&&, http::responder respond) {
-          auto answer = [](bool database_ok) {
+          auto zooid = zooid_health_text(ctx.zooid_status);
+          auto answer = [zooid](bool database_ok) {
             nlohmann::json body{{"status", database_ok ? "ok" : "degraded"},
                                 {"database", database_ok ? "ok" : "unavailable"},
-                                {"zooid", "unknown"},
+                                {"zooid", zooid},
                                 {"version", RELAYHOST_VERSION}};
             return http::api_response::json(database_ok ? 200 : 503, body.dump());
           };

@@ -7,6 +7,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/zooid_actor.hpp"
 #include "app/config.hpp"
 #include "http/router.hpp"
 
@@ -18,6 +19,7 @@ struct app_context {
   const config* cfg = nullptr;
   storage_actor storage;
   tenant_registry_actor registry;
+  std::shared_ptr<const zooid_health> zooid_status;  // null: "unknown"
 };
 
 /// Builds the router for the public listener.

@@ -48,6 +48,7 @@ struct relay {
   relay_status status = relay_status::active;
   relay_sync sync;
   std::vector<uint8_t> secret_enc;  // the relay's Nostr secret, sealed (never leaves relayhost but to zooid)
+  bool zooid_provisioned = false;   // zooid holds its config: changes go by PATCH
   int64_t created_at = 0;
   int64_t updated_at = 0;
   int64_t seq = 0;  // creation order across the platform (pagination)

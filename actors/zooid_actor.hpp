@@ -1,0 +1,92 @@
+// The zooid client actor: pushes each relay's desired config to zooid's
+// management API (zooid.md) and reports every outcome to the relay's tenant.
+// One call in flight per relay; a change that arrives meanwhile is pushed as soon
+// as the call ends (the latest desired state always wins); transient failures are
+// retried with exponential backoff, other 4xx fail without blind retries. The HTTP
+// call itself is a transport function, so the actor never waits on the network
+// and tests can stand in for zooid in simulated time.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "actors/fwd.hpp"
+#include "domain/sealed_box.hpp"
+#include "domain/zooid_config.hpp"
+#include "nostr/keys.hpp"
+
+namespace relayhost {
+
+/// One call to zooid's API, signed already.
+struct zooid_request {
+  std::string method;
+  std::string path;  // e.g. /relay/<id>
+  std::string body;
+  std::string authorization;
+};
+
+/// Performs a call and calls back exactly once, from any thread.
+using zooid_transport = std::function<void(zooid_request, std::function<void(zooid_answer)>)>;
+
+/// The latest outcome of talking to zooid, for GET /healthz.
+struct zooid_health {
+  enum state_t : int { unknown = 0, ok = 1, unreachable = 2 };
+  std::atomic<int> state{unknown};
+  std::atomic<int64_t> at{0};  // unix seconds of that outcome
+  void record(bool reachable, int64_t now) {
+    state = reachable ? ok : unreachable;
+    at = now;
+  }
+};
+
+struct zooid_env {
+  zooid_context ctx;
+  std::string url_base;   // "http://" + Host exactly as in ZOOID_API_URL, for NIP-98 `u`
+  std::string base_path;  // path prefix of ZOOID_API_URL ("" usually)
+  std::shared_ptr<const sealed_box> box;
+  std::shared_ptr<const nostr::secret_key> platform_key;
+  std::function<int64_t()> now;  // real clock, unix seconds
+  std::chrono::seconds retry_base{30};
+  std::chrono::seconds retry_max{900};
+  int64_t retry_limit = 6;
+  zooid_transport transport;
+  storage_actor storage;
+  std::shared_ptr<zooid_health> health;
+};
+
+struct zooid_state {
+  static inline const char* name = "zooid_client";
+
+  struct entry {
+    relay desired;
+    std::string fingerprint;        // of `desired`
+    std::string pushed_fingerprint; // of the call in flight
+    std::string method;             // of the call in flight
+    uint64_t call_id = 0;
+    int64_t attempts = 0;           // failed attempts of the current desired state
+    int hops = 0;                   // POST↔PATCH redirections within one attempt
+    bool in_flight = false;
+    uint64_t retry_gen = 0;
+    bool retry_pending = false;
+  };
+
+  std::shared_ptr<const zooid_env> env;
+  tenant_registry_actor registry;
+  bool started = false;
+  std::vector<relay> early;  // sync requests before start
+  std::unordered_map<std::string, entry> entries;
+  std::unordered_set<std::string> provisioned;  // relay ids zooid is known to hold
+  uint64_t next_call = 0;
+  zooid_stats stats;
+};
+
+zooid_actor::behavior_type zooid_actor_impl(zooid_actor::stateful_pointer<zooid_state> self,
+                                            std::shared_ptr<const zooid_env> env);
+
+} // namespace relayhost

@@ -1,0 +1,294 @@
+// The zooid client actor in simulated time, with a scripted zooid behind its
+// transport: POST then PATCH, the secret only in the POST, the latest desired
+// state winning over a call in flight, the backoff schedule of zooid.md, the two
+// meanings of 409, PATCH 404 → POST, reconciliation at start; and the outcomes
+// reaching the tenant's relays (memory and database).
+#define CAF_SUITE zooid_actor
+#include <caf/test/dsl.hpp>
+
+#include <deque>
+
+#include <SQLiteCpp/Database.h>
+#include <SQLiteCpp/Statement.h>
+#include <nlohmann/json.hpp>
+
+#include "actors/storage_actor.hpp"
+#include "actors/tenant_registry.hpp"
+#include "actors/zooid_actor.hpp"
+#include "tests/support/temp_db.hpp"
+
+using namespace relayhost;
+using namespace std::chrono_literals;
+using json = nlohmann::json;
+
+namespace {
+
+const std::string alice = nostr::secret_key::generate().pubkey_hex();
+const std::string admin = nostr::secret_key::generate().pubkey_hex();
+
+struct pending_call {
+  zooid_request req;
+  std::function<void(zooid_answer)> done;
+  json body() const { return json::parse(req.body); }
+};
+
+struct fixture : test_coordinator_fixture<> {
+  test::temp_db tdb;
+  storage_actor storage;
+  std::shared_ptr<tenant_env> env;
+  std::shared_ptr<zooid_env> zenv;
+  zooid_actor zooid;
+  tenant_registry_actor registry;
+  std::shared_ptr<std::deque<pending_call>> calls = std::make_shared<std::deque<pending_call>>();
+  int64_t now = 1764000000;
+
+  fixture() {
+    storage = sys.spawn(make_storage, tdb.open(), storage_options{});
+    std::array<uint8_t, 32> secret{};
+    secret.fill(9);
+    auto box = std::make_shared<const sealed_box>(secret);
+    zooid_context ctx{"spaces.example", {admin}, {{"free", 0}, {"basic", 5000}}};
+    zenv = std::make_shared<zooid_env>();
+    zenv->ctx = ctx;
+    zenv->url_base = "http://127.0.0.1:8032";
+    zenv->box = box;
+    zenv->platform_key = std::make_shared<const nostr::secret_key>(nostr::secret_key::generate());
+    zenv->now = [this] { return now; };
+    zenv->retry_base = 30s;
+    zenv->retry_max = 100s;
+    zenv->retry_limit = 4;
+    zenv->transport = [q = calls](zooid_request req, std::function<void(zooid_answer)> done) {
+      q->push_back({std::move(req), std::move(done)});
+    };
+    zenv->storage = storage;
+    zenv->health = std::make_shared<zooid_health>();
+    zooid = sys.spawn(zooid_actor_impl, std::shared_ptr<const zooid_env>(zenv));
+    env = std::make_shared<tenant_env>();
+    env->rules = relay_rules{ctx.plans, {}};
+    env->relay_domain = ctx.relay_domain;
+    env->box = box;
+    env->now = [this] { return now; };
+    env->idle_timeout = 3600s;
+    env->storage_timeout = 10s;
+    env->storage = storage;
+    env->zooid = zooid;
+    env->zooid_ctx = ctx;
+    registry = sys.spawn(tenant_registry_impl, std::shared_ptr<const tenant_env>(env));
+    sched.run();
+  }
+
+  void start() {
+    anon_send(zooid, start_atom::value, registry);
+    sched.run();
+  }
+
+  ~fixture() {
+    anon_send_exit(registry, caf::exit_reason::user_shutdown);
+    anon_send_exit(zooid, caf::exit_reason::user_shutdown);
+    anon_send_exit(storage, caf::exit_reason::user_shutdown);
+    sched.run();
+  }
+
+  json api(tenant_op op, std::string body = "", std::string id = "") {
+    auto out = std::make_shared<json>();
+    tenant_call c;
+    c.op = op;
+    c.body = std::move(body);
+    c.relay_id = std::move(id);
+    c.respond = http::responder([out](http::api_response&& r) { *out = json::parse(r.body); });
+    self->send(registry, call_atom::value, alice, std::move(c));
+    sched.run();
+    return *out;
+  }
+
+  pending_call take() {
+    CAF_REQUIRE(!calls->empty());
+    auto c = std::move(calls->front());
+    calls->pop_front();
+    return c;
+  }
+
+  void answer(pending_call& c, int status, std::string body = R"({"message":"ok"})") {
+    c.done(zooid_answer{status, std::move(body), status == 0 ? "connection refused" : ""});
+    sched.run();
+  }
+
+  json relay_row(const std::string& id) {
+    return api(tenant_op::get_relay, "", id);
+  }
+
+  // By value: CAF_CHECK_EQUAL binds operands by reference (no temporaries' innards).
+  std::string state_of(const std::string& id) {
+    return relay_row(id)["sync"]["state"].get<std::string>();
+  }
+
+  int64_t db_int(const std::string& sql) {
+    auto db = tdb.open();
+    SQLite::Statement st(*db, sql);
+    st.executeStep();
+    return st.getColumn(0).getInt64();
+  }
+};
+
+} // namespace
+
+CAF_TEST_FIXTURE_SCOPE(zooid_actor_tests, fixture)
+
+CAF_TEST(create_posts_the_full_config_with_the_secret_then_patches_without_it) {
+  start();
+  auto r = api(tenant_op::create_relay, R"({"subdomain":"my-relay","name":"Mine","plan":"basic"})");
+  auto id = r["id"].get<std::string>();
+  auto post = take();
+  CAF_CHECK_EQUAL(post.req.method, "POST");
+  CAF_CHECK_EQUAL(post.req.path, "/relay/" + id);
+  CAF_CHECK(post.req.authorization.rfind("Nostr ", 0) == 0);
+  auto b = post.body();
+  CAF_CHECK_EQUAL(b["host"], "my-relay.spaces.example");
+  CAF_CHECK_EQUAL(b["schema"], "my_relay");
+  CAF_CHECK_EQUAL(b["inactive"], false);
+  CAF_CHECK_EQUAL(b["info"]["pubkey"], alice);
+  CAF_CHECK_EQUAL(b["info"]["name"], "Mine");
+  CAF_CHECK_EQUAL(b["blossom"]["enabled"], true);
+  CAF_CHECK_EQUAL(b["groups"]["enabled"], true);
+  CAF_CHECK_EQUAL(b["roles"]["admin"]["pubkeys"], json::array({admin}));
+  CAF_CHECK_EQUAL(b["roles"]["admin"]["can_manage"], true);
+  auto secret = b["secret"].get<std::string>();
+  CAF_CHECK_EQUAL(secret.size(), 64u);
+  CAF_CHECK(nostr::secret_key::from_hex(secret).has_value());
+  CAF_CHECK_EQUAL(state_of(id), "pending");
+  answer(post, 201);
+  auto synced = relay_row(id);
+  CAF_CHECK_EQUAL(synced["sync"]["state"], "synced");
+  CAF_CHECK_EQUAL(synced["sync"]["attempts"], 1);
+  CAF_CHECK_EQUAL(synced["sync"]["last_attempt_at"], now);
+  CAF_CHECK_EQUAL(db_int("SELECT zooid_provisioned FROM relays"), 1);
+  CAF_CHECK_EQUAL(db_int("SELECT count(*) FROM relays WHERE sync_state = 'synced'"), 1);
+
+  api(tenant_op::update_relay, R"({"plan":"free","name":"Renamed"})", id);
+  auto patch = take();
+  CAF_CHECK_EQUAL(patch.req.method, "PATCH");
+  auto pb = patch.body();
+  CAF_CHECK(!pb.contains("secret"));
+  CAF_CHECK_EQUAL(pb["blossom"]["enabled"], false);
+  CAF_CHECK_EQUAL(pb["info"]["name"], "Renamed");
+  CAF_CHECK(!pb["roles"].contains("member"));
+  answer(patch, 200);
+  api(tenant_op::deactivate_relay, "", id);
+  auto off = take();
+  CAF_CHECK_EQUAL(off.req.method, "PATCH");
+  auto off_body = off.body();
+  CAF_CHECK_EQUAL(off_body["inactive"], true);
+  answer(off, 200);
+  CAF_CHECK_EQUAL(state_of(id), "synced");
+  CAF_CHECK(calls->empty());
+}
+
+CAF_TEST(the_latest_desired_state_wins_over_a_call_in_flight) {
+  start();
+  auto id = api(tenant_op::create_relay, R"({"subdomain":"race-relay","name":"A","plan":"free"})")["id"].get<std::string>();
+  auto post = take();
+  api(tenant_op::update_relay, R"({"name":"B"})", id);
+  api(tenant_op::update_relay, R"({"name":"C"})", id);
+  CAF_CHECK(calls->empty()); // one call in flight per relay
+  answer(post, 201);
+  // The POST's outcome is about name A: the relay stays pending.
+  CAF_CHECK_EQUAL(state_of(id), "pending");
+  auto patch = take();
+  CAF_CHECK_EQUAL(patch.req.method, "PATCH");
+  auto patch_body = patch.body();
+  CAF_CHECK_EQUAL(patch_body["info"]["name"], "C");
+  answer(patch, 200);
+  CAF_CHECK_EQUAL(state_of(id), "synced");
+  CAF_CHECK(calls->empty());
+}
+
+CAF_TEST(transient_failures_back_off_then_fail_at_the_limit) {
+  start();
+  auto id = api(tenant_op::create_relay, R"({"subdomain":"down-relay","name":"A","plan":"free"})")["id"].get<std::string>();
+  auto c = take();
+  answer(c, 0);
+  auto row = relay_row(id);
+  CAF_CHECK_EQUAL(row["sync"]["state"], "pending");
+  CAF_CHECK_EQUAL(row["sync"]["attempts"], 1);
+  CAF_CHECK_EQUAL(row["sync"]["error"], "zooid unreachable: connection refused");
+  CAF_CHECK_EQUAL(zenv->health->state.load(), static_cast<int>(zooid_health::unreachable));
+  // 30 s, then 60 s, then 100 s (capped), then failed after the 4th attempt.
+  for (auto delay : {30s, 60s, 100s}) {
+    advance_time(delay - 1s);
+    sched.run();
+    CAF_CHECK(calls->empty());
+    advance_time(1s);
+    sched.run();
+    CAF_REQUIRE_EQUAL(calls->size(), 1u);
+    auto again = take();
+    CAF_CHECK_EQUAL(again.req.method, "POST");
+    answer(again, 503, R"({"error":"busy"})");
+  }
+  row = relay_row(id);
+  CAF_CHECK_EQUAL(row["sync"]["state"], "failed");
+  CAF_CHECK_EQUAL(row["sync"]["attempts"], 4);
+  CAF_CHECK_EQUAL(row["sync"]["error"], "zooid answered 503: busy");
+  advance_time(3600s);
+  sched.run();
+  CAF_CHECK(calls->empty());
+  // A change starts over.
+  api(tenant_op::update_relay, R"({"name":"B"})", id);
+  auto fresh = take();
+  answer(fresh, 201);
+  CAF_CHECK_EQUAL(state_of(id), "synced");
+}
+
+CAF_TEST(the_two_meanings_of_409_and_patch_404) {
+  start();
+  auto a = api(tenant_op::create_relay, R"({"subdomain":"exists-relay","name":"A","plan":"free"})")["id"].get<std::string>();
+  auto post = take();
+  answer(post, 409, R"({"error":"relay with this id already exists"})");
+  auto patch = take();
+  CAF_CHECK_EQUAL(patch.req.method, "PATCH");
+  CAF_CHECK(!patch.body().contains("secret"));
+  answer(patch, 200);
+  CAF_CHECK_EQUAL(state_of(a), "synced");
+
+  auto b = api(tenant_op::create_relay, R"({"subdomain":"clash-relay","name":"B","plan":"free"})")["id"].get<std::string>();
+  auto clash = take();
+  answer(clash, 409, R"({"error":"schema \"clash_relay\" is already in use"})");
+  auto row = relay_row(b);
+  CAF_CHECK_EQUAL(row["sync"]["state"], "failed");
+  CAF_CHECK_EQUAL(row["sync"]["error"], "zooid answered 409: schema \"clash_relay\" is already in use");
+  advance_time(3600s);
+  sched.run();
+  CAF_CHECK(calls->empty()); // not retried blindly
+
+  // zooid lost the config: PATCH 404 → POST with the same secret as before.
+  api(tenant_op::update_relay, R"({"name":"A2"})", a);
+  auto lost = take();
+  CAF_CHECK_EQUAL(lost.req.method, "PATCH");
+  answer(lost, 404, R"({"error":"relay not found"})");
+  auto repost = take();
+  CAF_CHECK_EQUAL(repost.req.method, "POST");
+  auto repost_body = repost.body();
+  auto post_body = post.body();
+  CAF_CHECK_EQUAL(repost_body["secret"], post_body["secret"]);
+  answer(repost, 201);
+  CAF_CHECK_EQUAL(state_of(a), "synced");
+}
+
+CAF_TEST(start_reconciles_every_relay_not_synced) {
+  // Relays created while the zooid client is not started yet are queued...
+  auto id1 = api(tenant_op::create_relay, R"({"subdomain":"early-one","name":"A","plan":"free"})")["id"].get<std::string>();
+  auto id2 = api(tenant_op::create_relay, R"({"subdomain":"early-two","name":"B","plan":"free"})")["id"].get<std::string>();
+  CAF_CHECK(calls->empty());
+  start();
+  // ...and pushed once each (the reconciliation read finds the same two).
+  CAF_REQUIRE_EQUAL(calls->size(), 2u);
+  auto c1 = take();
+  auto c2 = take();
+  CAF_CHECK_EQUAL(c1.req.path, "/relay/" + id1);
+  CAF_CHECK_EQUAL(c2.req.path, "/relay/" + id2);
+  answer(c1, 201);
+  answer(c2, 201);
+  CAF_CHECK_EQUAL(db_int("SELECT count(*) FROM relays WHERE sync_state = 'synced'"), 2);
+  CAF_CHECK(calls->empty());
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()
