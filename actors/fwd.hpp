@@ -76,6 +76,10 @@ enum class tenant_op : uint8_t {
   update_relay,      // PUT /tenant/relays/:id
   deactivate_relay,  // DELETE /tenant/relays/:id
   list_invoices,     // GET /tenant/invoices
+  // Admin writes, routed to the owning tenant's actor (one writer per tenant):
+  admin_set_status,        // PUT /admin/tenants/:pubkey
+  admin_update_relay,      // PUT /admin/relays/:id
+  admin_deactivate_relay,  // DELETE /admin/relays/:id
 };
 
 /// One API call for one tenant, answered through `respond` by the tenant's actor.
@@ -85,6 +89,29 @@ struct tenant_call {
   std::string body;                   // raw JSON body for writes
   std::optional<std::string> limit;   // ?limit= of list routes
   std::optional<std::string> cursor;  // ?cursor= of list routes
+  std::string admin;                  // the admin's pubkey, for admin ops (audit)
+  http::responder respond;
+};
+
+/// The admin routes of api.md.
+enum class admin_op : uint8_t {
+  list_tenants,      // GET /admin/tenants
+  get_tenant,        // GET /admin/tenants/:pubkey
+  set_tenant_status, // PUT /admin/tenants/:pubkey
+  list_relays,       // GET /admin/relays
+  get_relay,         // GET /admin/relays/:id
+  update_relay,      // PUT /admin/relays/:id
+  deactivate_relay,  // DELETE /admin/relays/:id
+  list_audit,        // GET /admin/audit
+};
+
+/// One admin API call (the caller is known to be an admin).
+struct admin_call {
+  admin_op op = admin_op::list_tenants;
+  std::string admin;   // caller's hex pubkey
+  std::string target;  // :pubkey or :id
+  std::string body;
+  std::optional<std::string> status, tenant, limit, cursor;  // query filters
   http::responder respond;
 };
 
@@ -164,6 +191,10 @@ using tenant_registry_actor = caf::typed_actor<
   // The tenant's actor if it is loaded, else an invalid handle (ops and tests).
   caf::replies_to<find_atom, std::string>::with<tenant_actor>>;
 
+/// Serves the admin routes: platform-wide reads through the storage actor, and
+/// writes forwarded to the owning tenant's actor through the registry.
+using admin_actor = caf::typed_actor<caf::reacts_to<call_atom, admin_call>>;
+
 /// Pushes relays' desired state to zooid: one call in flight per relay, the
 /// latest desired state always wins, transient failures retried with backoff.
 using zooid_actor = caf::typed_actor<
@@ -185,6 +216,7 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::storage_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::http::responder)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::http::api_request)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::tenant_call)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::admin_call)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::registry_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::relay)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::zooid_sync_result)

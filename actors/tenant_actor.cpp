@@ -2,6 +2,8 @@
 
 #include <caf/all.hpp>
 
+#include <ctime>
+
 #include <nlohmann/json.hpp>
 #include <openssl/rand.h>
 
@@ -258,33 +260,53 @@ void get_relay(self_ptr self, tenant_call& call) {
     call.respond(error_response({errc::not_found, "no such relay", {}}));
 }
 
-/// Persists `after` as the new state of the relay `before` (same id).
-void save_relay(self_ptr self, const relay& before, relay after, http::responder respond) {
+/// Persists `after` as the new state of the relay `before` (same id), with an
+/// audit row when an admin made the change, in one transaction.
+void save_relay(self_ptr self, const relay& before, relay after, http::responder respond,
+                std::optional<audit_entry> audit = std::nullopt) {
   auto now = self->state.env->now();
   after.updated_at = now;
   after.sync.state = sync_state::pending;  // zooid must learn the new desired state
+  if (after.status != relay_status::suspended) {
+    after.suspended_by.reset();
+    after.suspend_reason.reset();
+  }
   tenant t = *self->state.row;
   bool anchor = needs_anchor(self, t, after);
   if (anchor) {
     t.billing.anchor = now;
     t.updated_at = now;
   }
+  bool admin_view = audit.has_value();
+  if (audit) {
+    json j;
+    relay_to_admin_json(after, self->state.env->relay_domain, j);
+    audit->after_json = j.dump();
+  }
   bool log_activity = storage::activity_changed(before, after);
-  persist(self, "relay.update",
-          [after, t, anchor, log_activity, now](SQLite::Database& db) {
+  persist(self, admin_view ? "relay.admin_update" : "relay.update",
+          [after, t, anchor, log_activity, now, audit](SQLite::Database& db) {
             storage::update_relay(db, after);
             if (log_activity)
               storage::append_activity(db, {after.id, now, after.plan, after.status == relay_status::active,
                                             after.status});
             if (anchor)
               storage::update_tenant_billing(db, t);
+            if (audit)
+              storage::append_audit(db, *audit);
           },
           respond, {},
-          [self, after, t, respond] {
+          [self, after, t, respond, admin_view] {
             self->state.row = t;
             if (auto* r = find_relay(self, after.id))
               *r = after;
-            respond(relay_response(self, 200, after));
+            if (admin_view) {
+              json j;
+              relay_to_admin_json(after, self->state.env->relay_domain, j);
+              respond(ok_json(200, j));
+            } else {
+              respond(relay_response(self, 200, after));
+            }
             sync_to_zooid(self, after);
           });
 }
@@ -419,6 +441,218 @@ void apply_sync_result(self_ptr self, zooid_sync_result& res) {
           });
 }
 
+// -- admin writes (api.md "Admin routes"), audited --------------------------------
+
+api_response tenant_admin_response(self_ptr self, const tenant& t) {
+  json j;
+  tenant_to_admin_json(t, j);
+  json relays = json::array();
+  for (auto& r : self->state.relays) {
+    json rj;
+    relay_to_admin_json(r, self->state.env->relay_domain, rj);
+    relays.push_back(std::move(rj));
+  }
+  j["relays"] = std::move(relays);
+  return ok_json(200, j);
+}
+
+audit_entry make_audit(self_ptr self, const tenant_call& call, std::string action, std::string type,
+                       std::string id, std::optional<std::string> reason, std::string before) {
+  audit_entry a;
+  a.at = static_cast<int64_t>(std::time(nullptr));  // audit times are real time, not the billing clock
+  a.admin = call.admin;
+  a.action = std::move(action);
+  a.target_type = std::move(type);
+  a.target_id = std::move(id);
+  a.reason = std::move(reason);
+  a.before_json = std::move(before);
+  (void) self;
+  return a;
+}
+
+/// {"status": "active"|"suspended", "reason": "…"}; reason required to suspend.
+void admin_set_status(self_ptr self, tenant_call& call) {
+  if (!self->state.row) {
+    call.respond(error_response({errc::not_found, "no such tenant", {}}));
+    return;
+  }
+  auto body = json::parse(call.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    call.respond(error_response({errc::invalid_json, "the body must be a JSON object", {}}));
+    return;
+  }
+  for (auto& [k, v] : body.items())
+    if (k != "status" && k != "reason") {
+      call.respond(error_response(api_error::invalid_field(k, "unknown field " + k)));
+      return;
+    }
+  auto st = body.contains("status") && body["status"].is_string()
+              ? parse_tenant_status(body["status"].get_ref<const std::string&>())
+              : std::nullopt;
+  if (!st) {
+    call.respond(error_response(api_error::invalid_field("status", "status must be active or suspended")));
+    return;
+  }
+  std::optional<std::string> reason;
+  if (body.contains("reason") && !body["reason"].is_null()) {
+    auto len = body["reason"].is_string() ? utf8_length(body["reason"].get_ref<const std::string&>()) : std::nullopt;
+    if (!len || *len < 1 || *len > 500) {
+      call.respond(error_response(api_error::invalid_field("reason", "reason must be 1-500 characters")));
+      return;
+    }
+    reason = body["reason"].get<std::string>();
+  }
+  if (*st == tenant_status::suspended && !reason) {
+    call.respond(error_response(api_error::invalid_field("reason", "a reason is required to suspend")));
+    return;
+  }
+  const tenant& before = *self->state.row;
+  if (before.status == *st) {
+    call.respond(tenant_admin_response(self, before));  // suspending twice changes nothing
+    return;
+  }
+  auto now = self->state.env->now();
+  tenant t = before;
+  t.updated_at = now;
+  std::vector<relay> changed;
+  if (*st == tenant_status::suspended) {
+    t.status = tenant_status::suspended;
+    t.suspend_reason = reason;
+    t.suspended_at = now;
+    for (auto& r : self->state.relays)
+      if (r.status == relay_status::active) {
+        relay after = r;
+        after.status = relay_status::suspended;
+        after.suspended_by = "tenant";
+        after.suspend_reason = reason;
+        changed.push_back(std::move(after));
+      }
+  } else {
+    t.status = tenant_status::active;
+    t.suspend_reason.reset();
+    t.suspended_at.reset();
+    // Exactly the relays this suspension changed come back; the tenant's own
+    // deactivations and an admin's suspension of a single relay stay.
+    for (auto& r : self->state.relays)
+      if (r.status == relay_status::suspended && r.suspended_by == std::string("tenant")) {
+        relay after = r;
+        after.status = relay_status::active;
+        after.suspended_by.reset();
+        after.suspend_reason.reset();
+        changed.push_back(std::move(after));
+      }
+  }
+  for (auto& r : changed) {
+    r.updated_at = now;
+    r.sync.state = sync_state::pending;
+  }
+  json before_j, after_j;
+  tenant_to_admin_json(before, before_j);
+  tenant_to_admin_json(t, after_j);
+  json ids = json::array();
+  for (auto& r : changed)
+    ids.push_back(r.id);
+  after_j["relays_changed"] = ids;
+  auto audit = make_audit(self, call, *st == tenant_status::suspended ? "tenant.suspend" : "tenant.unsuspend",
+                          "tenant", t.pubkey, reason, before_j.dump());
+  audit.after_json = after_j.dump();
+  persist(self, "tenant.admin_status",
+          [t, changed, audit, now](SQLite::Database& db) {
+            storage::update_tenant_status(db, t);
+            for (auto& r : changed) {
+              storage::update_relay(db, r);
+              storage::append_activity(db, {r.id, now, r.plan, r.status == relay_status::active, r.status});
+            }
+            storage::append_audit(db, audit);
+          },
+          call.respond, {},
+          [self, t, changed, respond = call.respond] {
+            self->state.row = t;
+            for (auto& r : changed)
+              if (auto* cur = find_relay(self, r.id))
+                *cur = r;
+            respond(tenant_admin_response(self, t));
+            for (auto& r : changed)
+              sync_to_zooid(self, r);
+          });
+}
+
+void admin_update_relay(self_ptr self, tenant_call& call) {
+  auto* current = self->state.row ? find_relay(self, call.relay_id) : nullptr;
+  if (!current) {
+    call.respond(error_response({errc::not_found, "no such relay", {}}));
+    return;
+  }
+  auto parsed = parse_relay_change(call.body, self->state.env->rules, status_authority::admin);
+  if (auto* e = std::get_if<api_error>(&parsed)) {
+    call.respond(error_response(*e));
+    return;
+  }
+  auto& change = std::get<relay_change>(parsed);
+  if (change.subdomain && *change.subdomain != current->subdomain) {
+    call.respond(error_response(api_error::invalid_field("subdomain", "subdomain cannot change")));
+    return;
+  }
+  relay after = *current;
+  if (change.name) after.name = *change.name;
+  if (change.description) after.description = *change.description;
+  if (change.icon) after.icon = *change.icon;
+  if (change.plan) after.plan = *change.plan;
+  if (change.public_join) after.policy.public_join = *change.public_join;
+  if (change.strip_signatures) after.policy.strip_signatures = *change.strip_signatures;
+  std::string action = "relay.update";
+  if (change.status && *change.status != current->status) {
+    auto to = *change.status;
+    if (to == relay_status::suspended) {
+      if (!change.reason) {
+        call.respond(error_response(api_error::invalid_field("reason", "a reason is required to suspend")));
+        return;
+      }
+      after.suspended_by = "admin";
+      after.suspend_reason = change.reason;
+      action = "relay.suspend";
+    } else if (to == relay_status::active && self->state.row->status == tenant_status::suspended) {
+      call.respond(error_response(
+        {errc::conflict, "the tenant is suspended: lift the tenant's suspension before activating its relays", {}}));
+      return;
+    }
+    after.status = to;
+  }
+  bool same = after.name == current->name && after.description == current->description &&
+              after.icon == current->icon && after.plan == current->plan && after.policy == current->policy &&
+              after.status == current->status;
+  if (same) {
+    json j;
+    relay_to_admin_json(*current, self->state.env->relay_domain, j);
+    call.respond(ok_json(200, j));
+    return;
+  }
+  json before_j;
+  relay_to_admin_json(*current, self->state.env->relay_domain, before_j);
+  save_relay(self, *current, std::move(after), call.respond,
+             make_audit(self, call, action, "relay", current->id, change.reason, before_j.dump()));
+}
+
+void admin_deactivate_relay(self_ptr self, tenant_call& call) {
+  auto* current = self->state.row ? find_relay(self, call.relay_id) : nullptr;
+  if (!current) {
+    call.respond(error_response({errc::not_found, "no such relay", {}}));
+    return;
+  }
+  if (current->status == relay_status::inactive) {
+    json j;
+    relay_to_admin_json(*current, self->state.env->relay_domain, j);
+    call.respond(ok_json(200, j));
+    return;
+  }
+  json before_j;
+  relay_to_admin_json(*current, self->state.env->relay_domain, before_j);
+  relay after = *current;
+  after.status = relay_status::inactive;
+  save_relay(self, *current, std::move(after), call.respond,
+             make_audit(self, call, "relay.deactivate", "relay", current->id, std::nullopt, before_j.dump()));
+}
+
 void dispatch(self_ptr self, tenant_call& call) {
   switch (call.op) {
     case tenant_op::get_tenant: return get_tenant(self, call);
@@ -429,6 +663,9 @@ void dispatch(self_ptr self, tenant_call& call) {
     case tenant_op::update_relay: return update_relay(self, call);
     case tenant_op::deactivate_relay: return deactivate_relay(self, call);
     case tenant_op::list_invoices: return list_invoices(self, call);
+    case tenant_op::admin_set_status: return admin_set_status(self, call);
+    case tenant_op::admin_update_relay: return admin_update_relay(self, call);
+    case tenant_op::admin_deactivate_relay: return admin_deactivate_relay(self, call);
   }
   call.respond(error_response({errc::internal, "unknown operation", {}}));
 }

@@ -11,6 +11,7 @@
 #include <caf/all.hpp>
 #include <SQLiteCpp/Database.h>
 
+#include "actors/admin_actor.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/tenant_registry.hpp"
 #include "actors/zooid_actor.hpp"
@@ -133,12 +134,19 @@ int main(int argc, char** argv) {
   env->zooid_ctx = zctx;
   auto registry = sys.spawn(tenant_registry_impl, std::shared_ptr<const tenant_env>(env));
   caf::anon_send(zooid, start_atom::value, registry);
+  auto aenv = std::make_shared<admin_env>();
+  aenv->relay_domain = cfg.relay_domain;
+  aenv->storage = storage;
+  aenv->registry = registry;
+  aenv->storage_timeout = storage_call_timeout;
+  auto admin = sys.spawn(admin_actor_impl, std::shared_ptr<const admin_env>(aenv));
 
   app_context ctx;
   ctx.sys = &sys;
   ctx.cfg = &cfg;
   ctx.storage = storage;
   ctx.registry = registry;
+  ctx.admin = admin;
   ctx.zooid_status = zooid_health_state;
 
   http::server_options opts;
@@ -152,6 +160,7 @@ int main(int argc, char** argv) {
   if (auto err = server.start()) {
     log::error("cannot start the HTTP listener", {{"error", *err}});
     http_client->stop();
+    caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(zooid, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
     caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
@@ -167,6 +176,7 @@ int main(int argc, char** argv) {
   log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.stop();
   http_client->stop();
+  caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(zooid, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);

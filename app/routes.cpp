@@ -1,5 +1,6 @@
 #include "app/routes.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 
@@ -87,12 +88,46 @@ void add_tenant_routes(http::router& r, const app_context& ctx) {
   add_tenant_route(r, ctx, "GET", "/tenant/invoices", tenant_op::list_invoices);
 }
 
+// Admin routes: NIP-98 first (401), then membership in HOSTING_ADMIN_PUBKEYS (403).
+void add_admin_route(http::router& r, const app_context& ctx, const char* method, const char* path, admin_op op) {
+  r.add(method, path, http::auth_mode::nip98, [ctx, op](http::api_request&& req, http::responder respond) {
+    const auto& admins = ctx.cfg->admin_pubkeys;
+    if (std::find(admins.begin(), admins.end(), req.pubkey) == admins.end()) {
+      respond(http::api_response::error(errc::forbidden, "admin only"));
+      return;
+    }
+    admin_call call;
+    call.op = op;
+    call.admin = std::move(req.pubkey);
+    call.target = !req.param("pubkey").empty() ? req.param("pubkey") : req.param("id");
+    call.body = std::move(req.body);
+    call.status = req.query_param("status");
+    call.tenant = req.query_param("tenant");
+    call.limit = req.query_param("limit");
+    call.cursor = req.query_param("cursor");
+    call.respond = std::move(respond);
+    caf::anon_send(ctx.admin, call_atom::value, std::move(call));
+  });
+}
+
+void add_admin_routes(http::router& r, const app_context& ctx) {
+  add_admin_route(r, ctx, "GET", "/admin/tenants", admin_op::list_tenants);
+  add_admin_route(r, ctx, "GET", "/admin/tenants/:pubkey", admin_op::get_tenant);
+  add_admin_route(r, ctx, "PUT", "/admin/tenants/:pubkey", admin_op::set_tenant_status);
+  add_admin_route(r, ctx, "GET", "/admin/relays", admin_op::list_relays);
+  add_admin_route(r, ctx, "GET", "/admin/relays/:id", admin_op::get_relay);
+  add_admin_route(r, ctx, "PUT", "/admin/relays/:id", admin_op::update_relay);
+  add_admin_route(r, ctx, "DELETE", "/admin/relays/:id", admin_op::deactivate_relay);
+  add_admin_route(r, ctx, "GET", "/admin/audit", admin_op::list_audit);
+}
+
 } // namespace
 
 std::shared_ptr<http::router> make_router(const app_context& ctx) {
   auto r = std::make_shared<http::router>();
   add_health(*r, ctx);
   add_tenant_routes(*r, ctx);
+  add_admin_routes(*r, ctx);
   return r;
 }
 

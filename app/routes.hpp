@@ -19,6 +19,7 @@ struct app_context {
   const config* cfg = nullptr;
   storage_actor storage;
   tenant_registry_actor registry;
+  admin_actor admin;
   std::shared_ptr<const zooid_health> zooid_status;  // null: "unknown"
 };
 

@@ -49,6 +49,10 @@ struct relay {
   relay_sync sync;
   std::vector<uint8_t> secret_enc;  // the relay's Nostr secret, sealed (never leaves relayhost but to zooid)
   bool zooid_provisioned = false;   // zooid holds its config: changes go by PATCH
+  // Who suspended a `suspended` relay: "tenant" (the tenant's suspension: lifting
+  // it restores the relay) or "admin" (this relay alone); with the admin's reason.
+  std::optional<std::string> suspended_by;
+  std::optional<std::string> suspend_reason;
   int64_t created_at = 0;
   int64_t updated_at = 0;
   int64_t seq = 0;  // creation order across the platform (pagination)
@@ -67,6 +71,7 @@ struct tenant {
   std::string pubkey;  // hex
   tenant_status status = tenant_status::active;
   std::optional<std::string> suspend_reason;
+  std::optional<int64_t> suspended_at;
   tenant_billing billing;
   int64_t created_at = 0;
   int64_t updated_at = 0;
@@ -79,6 +84,19 @@ struct relay_activity {
   std::string plan;
   bool active = false;
   relay_status status = relay_status::active;
+};
+
+/// One row of the audit log: every admin write (api.md "Admin routes").
+struct audit_entry {
+  int64_t id = 0;
+  int64_t at = 0;
+  std::string admin;  // hex pubkey
+  std::string action;       // e.g. "tenant.suspend", "relay.update"
+  std::string target_type;  // "tenant" | "relay"
+  std::string target_id;
+  std::optional<std::string> reason;
+  std::optional<std::string> before_json;  // the target before (never secrets)
+  std::optional<std::string> after_json;
 };
 
 } // namespace relayhost

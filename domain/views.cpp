@@ -45,4 +45,32 @@ void tenant_to_json(const tenant& t, nlohmann::json& out) {
   };
 }
 
+void relay_to_admin_json(const relay& r, std::string_view relay_domain, nlohmann::json& out) {
+  relay_to_json(r, relay_domain, out);
+  out["suspended_by"] = r.suspended_by ? nlohmann::json(*r.suspended_by) : nlohmann::json(nullptr);
+  out["suspend_reason"] = r.suspend_reason ? nlohmann::json(*r.suspend_reason) : nlohmann::json(nullptr);
+}
+
+void tenant_to_admin_json(const tenant& t, nlohmann::json& out) {
+  tenant_to_json(t, out);
+  out["suspend_reason"] = t.suspend_reason ? nlohmann::json(*t.suspend_reason) : nlohmann::json(nullptr);
+  out["suspended_at"] = t.suspended_at ? nlohmann::json(*t.suspended_at) : nlohmann::json(nullptr);
+}
+
+void audit_to_json(const audit_entry& a, nlohmann::json& out) {
+  using nlohmann::json;
+  auto embed = [](const std::optional<std::string>& s) {
+    return s ? json::parse(*s, nullptr, false) : json(nullptr);
+  };
+  out = json{{"id", a.id},
+             {"at", a.at},
+             {"admin", a.admin},
+             {"action", a.action},
+             {"target_type", a.target_type},
+             {"target_id", a.target_id},
+             {"reason", a.reason ? json(*a.reason) : json(nullptr)},
+             {"before", embed(a.before_json)},
+             {"after", embed(a.after_json)}};
+}
+
 } // namespace relayhost

@@ -14,7 +14,16 @@ namespace relayhost {
 /// The relay object of api.md; host/url derive from RELAY_DOMAIN.
 void relay_to_json(const relay& r, std::string_view relay_domain, nlohmann::json& out);
 
+/// The relay as admins see it: the relay object plus who suspended it and why.
+void relay_to_admin_json(const relay& r, std::string_view relay_domain, nlohmann::json& out);
+
 /// The tenant object of api.md (GET /tenant).
 void tenant_to_json(const tenant& t, nlohmann::json& out);
+
+/// The tenant as admins see it: plus the suspension's reason and time.
+void tenant_to_admin_json(const tenant& t, nlohmann::json& out);
+
+/// An audit row; before/after are embedded as JSON objects.
+void audit_to_json(const audit_entry& a, nlohmann::json& out);
 
 } // namespace relayhost

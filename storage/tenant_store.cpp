@@ -50,7 +50,7 @@ void bind_blob(SQLite::Statement& st, int idx, const std::vector<uint8_t>& v) {
 constexpr const char* relay_columns =
   "SELECT seq, id, tenant, subdomain, name, description, icon, plan, policy_public_join, "
   "policy_strip_signatures, status, secret_enc, sync_state, sync_error, sync_attempts, "
-  "sync_last_attempt_at, created_at, updated_at, zooid_provisioned FROM relays";
+  "sync_last_attempt_at, created_at, updated_at, zooid_provisioned, suspended_by, suspend_reason FROM relays";
 
 relay read_relay(SQLite::Statement& r) {
   relay x;
@@ -73,19 +73,20 @@ relay read_relay(SQLite::Statement& r) {
   x.created_at = r.getColumn(16).getInt64();
   x.updated_at = r.getColumn(17).getInt64();
   x.zooid_provisioned = r.getColumn(18).getInt() != 0;
+  x.suspended_by = opt_text(r.getColumn(19));
+  x.suspend_reason = opt_text(r.getColumn(20));
   return x;
 }
 
 
 } // namespace
 
-tenant_snapshot load_tenant(SQLite::Database& db, const std::string& pubkey) {
-  tenant_snapshot out;
+std::optional<tenant> load_tenant_row(SQLite::Database& db, const std::string& pubkey) {
   SQLite::Statement t(db, "SELECT pubkey, status, suspend_reason, created_at, updated_at, nwc_url_enc, "
-                          "wallet_pubkey, nwc_status, billing_anchor FROM tenants WHERE pubkey = ?");
+                          "wallet_pubkey, nwc_status, billing_anchor, suspended_at FROM tenants WHERE pubkey = ?");
   t.bind(1, pubkey);
   if (!t.executeStep())
-    return out;
+    return std::nullopt;
   tenant row;
   row.pubkey = t.getColumn(0).getString();
   row.status = parse_tenant_status(t.getColumn(1).getString()).value_or(tenant_status::active);
@@ -96,11 +97,27 @@ tenant_snapshot load_tenant(SQLite::Database& db, const std::string& pubkey) {
   row.billing.wallet_pubkey = opt_text(t.getColumn(6));
   row.billing.nwc_status = opt_text(t.getColumn(7));
   row.billing.anchor = opt_int(t.getColumn(8));
+  row.suspended_at = opt_int(t.getColumn(9));
   SQLite::Statement due(db, "SELECT coalesce(sum(amount_sats), 0) FROM invoices WHERE tenant = ? AND status = 'open'");
   due.bind(1, pubkey);
   if (due.executeStep())
     row.billing.balance_due_sats = due.getColumn(0).getInt64();
-  out.row = std::move(row);
+  return row;
+}
+
+std::optional<relay> load_relay(SQLite::Database& db, const std::string& id) {
+  SQLite::Statement r(db, std::string(relay_columns) + " WHERE id = ?");
+  r.bind(1, id);
+  if (!r.executeStep())
+    return std::nullopt;
+  return read_relay(r);
+}
+
+tenant_snapshot load_tenant(SQLite::Database& db, const std::string& pubkey) {
+  tenant_snapshot out;
+  out.row = load_tenant_row(db, pubkey);
+  if (!out.row)
+    return out;
 
   SQLite::Statement r(db, std::string(relay_columns) + " WHERE tenant = ? ORDER BY seq");
   r.bind(1, pubkey);
@@ -180,7 +197,7 @@ void update_relay(SQLite::Database& db, const relay& r) {
   SQLite::Statement st(db, "UPDATE relays SET name = ?, description = ?, icon = ?, plan = ?, "
                            "policy_public_join = ?, policy_strip_signatures = ?, status = ?, sync_state = ?, "
                            "sync_error = ?, sync_attempts = ?, sync_last_attempt_at = ?, updated_at = ?, "
-                           "zooid_provisioned = ? WHERE id = ? AND tenant = ?");
+                           "zooid_provisioned = ?, suspended_by = ?, suspend_reason = ? WHERE id = ? AND tenant = ?");
   st.bind(1, r.name);
   st.bind(2, r.description);
   bind_opt(st, 3, r.icon);
@@ -194,10 +211,38 @@ void update_relay(SQLite::Database& db, const relay& r) {
   bind_opt(st, 11, r.sync.last_attempt_at);
   st.bind(12, static_cast<int64_t>(r.updated_at));
   st.bind(13, r.zooid_provisioned ? 1 : 0);
-  st.bind(14, r.id);
-  st.bind(15, r.tenant);
+  bind_opt(st, 14, r.suspended_by);
+  bind_opt(st, 15, r.suspend_reason);
+  st.bind(16, r.id);
+  st.bind(17, r.tenant);
   if (st.exec() != 1)
     throw std::runtime_error("relay row missing");
+}
+
+void update_tenant_status(SQLite::Database& db, const tenant& t) {
+  SQLite::Statement st(db, "UPDATE tenants SET status = ?, suspend_reason = ?, suspended_at = ?, updated_at = ? "
+                           "WHERE pubkey = ?");
+  st.bind(1, std::string(to_string(t.status)));
+  bind_opt(st, 2, t.suspend_reason);
+  bind_opt(st, 3, t.suspended_at);
+  st.bind(4, static_cast<int64_t>(t.updated_at));
+  st.bind(5, t.pubkey);
+  if (st.exec() != 1)
+    throw std::runtime_error("tenant row missing");
+}
+
+void append_audit(SQLite::Database& db, const audit_entry& a) {
+  SQLite::Statement st(db, "INSERT INTO audit_log (at, admin, action, target_type, target_id, reason, before_json, "
+                           "after_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  st.bind(1, static_cast<int64_t>(a.at));
+  st.bind(2, a.admin);
+  st.bind(3, a.action);
+  st.bind(4, a.target_type);
+  st.bind(5, a.target_id);
+  bind_opt(st, 6, a.reason);
+  bind_opt(st, 7, a.before_json);
+  bind_opt(st, 8, a.after_json);
+  st.exec();
 }
 
 void append_activity(SQLite::Database& db, const relay_activity& a) {

@@ -23,6 +23,12 @@ struct tenant_snapshot {
 
 tenant_snapshot load_tenant(SQLite::Database& db, const std::string& pubkey);
 
+/// The tenant row alone (with its balance due); nullopt if unknown.
+std::optional<tenant> load_tenant_row(SQLite::Database& db, const std::string& pubkey);
+
+/// One relay by id; nullopt if unknown.
+std::optional<relay> load_relay(SQLite::Database& db, const std::string& id);
+
 /// INSERT of a new tenant (fails with a UNIQUE violation if it exists).
 void insert_tenant(SQLite::Database& db, const tenant& t);
 
@@ -40,6 +46,12 @@ void insert_relay(SQLite::Database& db, relay& r);
 /// UPDATE of a relay's mutable columns (everything but id, tenant, subdomain,
 /// secret and created_at).
 void update_relay(SQLite::Database& db, const relay& r);
+
+/// status, suspend_reason, suspended_at of the tenant.
+void update_tenant_status(SQLite::Database& db, const tenant& t);
+
+/// Appends to the audit log.
+void append_audit(SQLite::Database& db, const audit_entry& a);
 
 /// Appends to the relay activity log.
 void append_activity(SQLite::Database& db, const relay_activity& a);

@@ -23,16 +23,22 @@ CAF_TEST(malformed_cursors_are_refused) {
 CAF_TEST(limits) {
   auto p = parse_page(std::nullopt, std::nullopt);
   CAF_REQUIRE(std::holds_alternative<page_request>(p));
-  CAF_CHECK_EQUAL(std::get<page_request>(p).limit, 50);
-  CAF_CHECK_EQUAL(std::get<page_request>(parse_page(std::string("1"), std::nullopt)).limit, 1);
-  CAF_CHECK_EQUAL(std::get<page_request>(parse_page(std::string("500"), std::nullopt)).limit, 500);
+  auto def = std::get<page_request>(p);
+  CAF_CHECK_EQUAL(def.limit, 50);
+  // Locals: CAF_CHECK_EQUAL binds by reference, and a temporary's innards would dangle.
+  auto one = std::get<page_request>(parse_page(std::string("1"), std::nullopt));
+  CAF_CHECK_EQUAL(one.limit, 1);
+  auto most = std::get<page_request>(parse_page(std::string("500"), std::nullopt));
+  CAF_CHECK_EQUAL(most.limit, 500);
   for (auto* bad : {"0", "501", "-1", "1.5", "abc", "", " 5", "99999999999999999999"}) {
     auto r = parse_page(std::string(bad), std::nullopt);
     CAF_REQUIRE(std::holds_alternative<api_error>(r));
-    CAF_CHECK_EQUAL(std::get<api_error>(r).field, "limit");
+    auto e = std::get<api_error>(r);
+    CAF_CHECK_EQUAL(e.field, "limit");
   }
   auto r = parse_page(std::nullopt, std::string("nope"));
-  CAF_CHECK_EQUAL(std::get<api_error>(r).field, "cursor");
-  auto ok = parse_page(std::nullopt, encode_cursor(77));
-  CAF_CHECK_EQUAL(*std::get<page_request>(ok).after, 77);
+  auto field = std::get<api_error>(r).field;
+  CAF_CHECK_EQUAL(field, "cursor");
+  auto ok = std::get<page_request>(parse_page(std::nullopt, encode_cursor(77)));
+  CAF_CHECK_EQUAL(*ok.after, 77);
 }

@@ -7,6 +7,7 @@
 #include <caf/test/dsl.hpp>
 
 #include <deque>
+#include <map>
 
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
@@ -111,6 +112,44 @@ struct fixture : test_coordinator_fixture<> {
   void answer(pending_call& c, int status, std::string body = R"({"message":"ok"})") {
     c.done(zooid_answer{status, std::move(body), status == 0 ? "connection refused" : ""});
     sched.run();
+  }
+
+  /// Sends a tenant call without running the system.
+  std::shared_ptr<json> post(tenant_op op, std::string body, std::string admin_key = "") {
+    auto out = std::make_shared<json>();
+    tenant_call c;
+    c.op = op;
+    c.body = std::move(body);
+    c.admin = std::move(admin_key);
+    c.respond = http::responder([out](http::api_response&& r) { *out = json::parse(r.body); });
+    self->send(registry, call_atom::value, alice, std::move(c));
+    return out;
+  }
+
+  /// Answers every zooid call with success until none is left; returns the
+  /// last body pushed per relay path (POST bodies merged with later PATCHes).
+  std::map<std::string, json> drain_zooid() {
+    std::map<std::string, json> last;
+    sched.run();
+    while (!calls->empty()) {
+      auto c = take();
+      auto b = c.body();
+      auto& cfg = last[c.req.path];
+      if (cfg.is_null())
+        cfg = json::object();
+      cfg.merge_patch(b);
+      answer(c, c.req.method == "POST" ? 201 : 200);
+    }
+    return last;
+  }
+
+  void check_no_active_relay_anywhere(const std::map<std::string, json>& zooid_view) {
+    auto relays = api(tenant_op::list_relays)["items"];
+    for (auto& r : relays)
+      CAF_CHECK_NOT_EQUAL(r["status"].get<std::string>(), "active");
+    CAF_CHECK_EQUAL(db_int("SELECT count(*) FROM relays WHERE status = 'active'"), 0);
+    for (auto& [path, cfg] : zooid_view)
+      CAF_CHECK_EQUAL(cfg.value("inactive", false), true);
   }
 
   json relay_row(const std::string& id) {
@@ -289,6 +328,42 @@ CAF_TEST(start_reconciles_every_relay_not_synced) {
   answer(c2, 201);
   CAF_CHECK_EQUAL(db_int("SELECT count(*) FROM relays WHERE sync_state = 'synced'"), 2);
   CAF_CHECK(calls->empty());
+}
+
+CAF_TEST(a_suspension_racing_a_tenant_write_ends_consistent_write_first) {
+  start();
+  api(tenant_op::create_relay, R"({"subdomain":"existing-one","name":"A","plan":"free"})");
+  drain_zooid();
+  // Both arrive before either is handled: the tenant's write, then the suspension.
+  auto write = post(tenant_op::create_relay, R"({"subdomain":"racing-one","name":"B","plan":"free"})");
+  auto susp = post(tenant_op::admin_set_status, R"({"status":"suspended","reason":"race"})", admin);
+  auto zooid_view = drain_zooid();
+  CAF_CHECK_EQUAL((*write)["status"], "active");  // created first, then suspended with the rest
+  CAF_CHECK_EQUAL((*susp)["status"], "suspended");
+  auto relays = api(tenant_op::list_relays)["items"];
+  CAF_CHECK_EQUAL(relays.size(), 2u);
+  check_no_active_relay_anywhere(zooid_view);
+  CAF_CHECK_EQUAL(db_int("SELECT count(*) FROM relays WHERE suspended_by = 'tenant'"), 2);
+}
+
+CAF_TEST(a_suspension_racing_a_tenant_write_ends_consistent_suspension_first) {
+  start();
+  api(tenant_op::create_relay, R"({"subdomain":"existing-two","name":"A","plan":"free"})");
+  drain_zooid();
+  auto susp = post(tenant_op::admin_set_status, R"({"status":"suspended","reason":"race"})", admin);
+  auto write = post(tenant_op::create_relay, R"({"subdomain":"racing-two","name":"B","plan":"free"})");
+  auto reactivate = post(tenant_op::update_relay, R"({"status":"active"})");
+  auto zooid_view = drain_zooid();
+  CAF_CHECK_EQUAL((*susp)["status"], "suspended");
+  CAF_CHECK_EQUAL((*write)["code"], "tenant-suspended");
+  CAF_CHECK_EQUAL(api(tenant_op::list_relays)["items"].size(), 1u);
+  check_no_active_relay_anywhere(zooid_view);
+  // Lifting brings back exactly the relay the suspension changed.
+  auto lift = post(tenant_op::admin_set_status, R"({"status":"active"})", admin);
+  drain_zooid();
+  CAF_CHECK_EQUAL((*lift)["status"], "active");
+  CAF_CHECK_EQUAL(db_int("SELECT count(*) FROM relays WHERE status = 'active'"), 1);
+  CAF_CHECK_EQUAL(db_int("SELECT count(*) FROM audit_log"), 2);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,207 @@
+#include "actors/admin_actor.hpp"
+
+#include <caf/all.hpp>
+
+#include <nlohmann/json.hpp>
+
+#include "actors/errc_caf.hpp"
+#include "domain/page.hpp"
+#include "domain/views.hpp"
+#include "nostr/keys.hpp"
+#include "storage/admin_queries.hpp"
+#include "storage/invoice_store.hpp"
+#include "storage/tenant_store.hpp"
+
+namespace relayhost {
+
+namespace {
+
+using self_ptr = admin_actor::stateful_pointer<admin_state>;
+using http::api_response;
+using json = nlohmann::json;
+
+// GET /admin/tenants/:pubkey lists the latest invoices (api.md).
+constexpr int64_t tenant_detail_invoices = 20;
+
+api_response ok_json(const json& j) {
+  return api_response::json(200, j.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+/// Runs `query` on the storage actor, then `render` (on this actor) answers.
+template <class Result, class Query, class Render>
+void read(self_ptr self, const char* label, Query query, Render render, http::responder respond) {
+  auto result = std::make_shared<Result>();
+  self->request(self->state.env->storage, self->state.env->storage_timeout, read_atom::value,
+                storage_read{label, [result, query](SQLite::Database& db) { *result = query(db); }})
+    .then([result, render, respond](bool) { respond(render(*result)); },
+          [respond](caf::error& err) { respond(api_response::error(to_api_error(err))); });
+}
+
+template <class T, class ToJson>
+json page_json(const storage::page_of<T>& page, ToJson to_json) {
+  json items = json::array();
+  for (auto& x : page.items) {
+    json j;
+    to_json(x, j);
+    items.push_back(std::move(j));
+  }
+  return json{{"items", std::move(items)}, {"next_cursor", page.next ? json(encode_cursor(*page.next)) : json(nullptr)}};
+}
+
+std::optional<page_request> page_or_answer(const admin_call& call) {
+  auto p = parse_page(call.limit, call.cursor);
+  if (auto* e = std::get_if<api_error>(&p)) {
+    call.respond(api_response::error(*e));
+    return std::nullopt;
+  }
+  return std::get<page_request>(p);
+}
+
+void forward_to_tenant(self_ptr self, const std::string& pubkey, tenant_op op, admin_call& call,
+                       std::string relay_id = {}) {
+  tenant_call c;
+  c.op = op;
+  c.relay_id = std::move(relay_id);
+  c.body = std::move(call.body);
+  c.admin = call.admin;
+  c.respond = call.respond;
+  self->send(self->state.env->registry, call_atom::value, pubkey, std::move(c));
+}
+
+void handle(self_ptr self, admin_call& call) {
+  auto domain = self->state.env->relay_domain;
+  switch (call.op) {
+    case admin_op::list_tenants: {
+      auto p = page_or_answer(call);
+      if (!p)
+        return;
+      std::optional<tenant_status> status;
+      if (call.status) {
+        status = parse_tenant_status(*call.status);
+        if (!status)
+          return call.respond(api_response::error(api_error::invalid_field("status", "status must be active or suspended")));
+      }
+      read<storage::page_of<tenant>>(
+        self, "admin.tenants", [status, p](SQLite::Database& db) { return storage::list_tenants(db, status, p->limit, p->after); },
+        [](const storage::page_of<tenant>& page) { return ok_json(page_json(page, tenant_to_admin_json)); },
+        call.respond);
+      return;
+    }
+    case admin_op::get_tenant: {
+      auto pk = nostr::parse_pubkey(call.target);
+      if (!pk)
+        return call.respond(api_response::error(errc::not_found, "no such tenant"));
+      struct detail {
+        storage::tenant_snapshot snap;
+        storage::invoice_page invoices;
+      };
+      read<detail>(
+        self, "admin.tenant",
+        [pk](SQLite::Database& db) {
+          detail d{storage::load_tenant(db, *pk), {}};
+          if (d.snap.row)
+            d.invoices = storage::list_tenant_invoices(db, *pk, tenant_detail_invoices, std::nullopt);
+          return d;
+        },
+        [domain](const detail& d) {
+          if (!d.snap.row)
+            return api_response::error(errc::not_found, "no such tenant");
+          json j;
+          tenant_to_admin_json(*d.snap.row, j);
+          json relays = json::array();
+          for (auto& r : d.snap.relays) {
+            json rj;
+            relay_to_admin_json(r, domain, rj);
+            relays.push_back(std::move(rj));
+          }
+          j["relays"] = std::move(relays);
+          j["invoices"] = d.invoices.items;
+          return ok_json(j);
+        },
+        call.respond);
+      return;
+    }
+    case admin_op::set_tenant_status: {
+      auto pk = nostr::parse_pubkey(call.target);
+      if (!pk)
+        return call.respond(api_response::error(errc::not_found, "no such tenant"));
+      forward_to_tenant(self, *pk, tenant_op::admin_set_status, call);
+      return;
+    }
+    case admin_op::list_relays: {
+      auto p = page_or_answer(call);
+      if (!p)
+        return;
+      std::optional<relay_status> status;
+      std::optional<std::string> tenant;
+      if (call.status) {
+        status = parse_relay_status(*call.status);
+        if (!status)
+          return call.respond(api_response::error(
+            api_error::invalid_field("status", "status must be active, inactive, suspended or delinquent")));
+      }
+      if (call.tenant) {
+        tenant = nostr::parse_pubkey(*call.tenant);
+        if (!tenant)
+          return call.respond(api_response::error(api_error::invalid_field("tenant", "tenant must be a hex or npub pubkey")));
+      }
+      read<storage::page_of<relay>>(
+        self, "admin.relays",
+        [status, tenant, p](SQLite::Database& db) { return storage::list_relays(db, status, tenant, p->limit, p->after); },
+        [domain](const storage::page_of<relay>& page) {
+          return ok_json(page_json(page, [&](const relay& r, json& j) { relay_to_admin_json(r, domain, j); }));
+        },
+        call.respond);
+      return;
+    }
+    case admin_op::get_relay:
+    case admin_op::update_relay:
+    case admin_op::deactivate_relay: {
+      auto id = call.target;
+      auto c = std::make_shared<admin_call>(std::move(call));
+      read<std::optional<relay>>(
+        self, "admin.relay", [id](SQLite::Database& db) { return storage::find_relay(db, id); },
+        [self, c, domain](const std::optional<relay>& r) -> api_response {
+          if (!r)
+            return api_response::error(errc::not_found, "no such relay");
+          if (c->op == admin_op::get_relay) {
+            json j;
+            relay_to_admin_json(*r, domain, j);
+            return ok_json(j);
+          }
+          // The owner's actor applies the change and answers through the responder.
+          forward_to_tenant(self, r->tenant,
+                            c->op == admin_op::update_relay ? tenant_op::admin_update_relay
+                                                            : tenant_op::admin_deactivate_relay,
+                            *c, r->id);
+          return api_response{};  // not sent: the responder answers once, from the tenant actor
+        },
+        http::responder([c](http::api_response&& r) {
+          if (c->op == admin_op::get_relay || r.status != 200 || !r.body.empty())
+            c->respond(std::move(r));
+        }));
+      return;
+    }
+    case admin_op::list_audit: {
+      auto p = page_or_answer(call);
+      if (!p)
+        return;
+      read<storage::page_of<audit_entry>>(
+        self, "admin.audit", [p](SQLite::Database& db) { return storage::list_audit(db, p->limit, p->after); },
+        [](const storage::page_of<audit_entry>& page) { return ok_json(page_json(page, audit_to_json)); },
+        call.respond);
+      return;
+    }
+  }
+}
+
+} // namespace
+
+admin_actor::behavior_type admin_actor_impl(self_ptr self, std::shared_ptr<const admin_env> env) {
+  self->state.env = std::move(env);
+  return {
+    [self](call_atom, admin_call& call) { handle(self, call); },
+  };
+}
+
+} // namespace relayhost

@@ -1,0 +1,277 @@
+#include "app/metrics_endpoint.hpp"
+
+#include <array>
+#include <charconv>
+#include <string_view>
+#include <utility>
+
+#include "core/log.hpp"
+
+namespace relayhost {
+
+namespace {
+
+using metrics::labeled_value;
+using samples = std::vector<labeled_value>;
+
+// Every callback family register_source_metrics installs, so they can be cleared.
+constexpr std::array<std::string_view, 24> source_metric_names{
+  "relayhost_build_info",
+  "relayhost_actors_running",
+  "relayhost_tenant_actors_loaded",
+  "relayhost_tenant_actors_spawned_total",
+  "relayhost_tenant_actors_stopped_idle_total",
+  "relayhost_tenant_actors_failed_total",
+  "relayhost_storage_transactions_total",
+  "relayhost_storage_writes_total",
+  "relayhost_storage_reads_total",
+  "relayhost_storage_reads_failed_total",
+  "relayhost_storage_last_batch_writes",
+  "relayhost_storage_largest_batch_writes",
+  "relayhost_zooid_sync_queue",
+  "relayhost_zooid_sync_in_flight",
+  "relayhost_zooid_calls_total",
+  "relayhost_zooid_syncs_total",
+  "relayhost_zooid_retries_total",
+  "relayhost_zooid_health",
+  "relayhost_zooid_health_timestamp_seconds",
+  "relayhost_tenants",
+  "relayhost_relays",
+  "relayhost_relays_sync",
+  "relayhost_invoices",
+  "relayhost_stats_updated_timestamp_seconds",
+};
+// Registered separately (it has a label per actor): cleared with the others.
+constexpr std::string_view actor_response_metric = "relayhost_actor_response_seconds";
+
+template <class T> double load(const std::atomic<T>& a) {
+  return static_cast<double>(a.load(std::memory_order_relaxed));
+}
+
+samples one(double v) {
+  return {{{}, v}};
+}
+
+/// A sample of `ptr`'s field, or none while the source is absent.
+template <class Source, class Read> std::function<samples()> read_one(std::shared_ptr<const Source> ptr, Read read) {
+  return [ptr = std::move(ptr), read]() -> samples {
+    if (!ptr)
+      return {};
+    return one(read(*ptr));
+  };
+}
+
+template <size_t N>
+samples by_label(const std::array<std::string_view, N>& values, const std::array<std::atomic<uint64_t>, N>& counts) {
+  samples out;
+  out.reserve(N);
+  for (size_t i = 0; i < N; ++i)
+    out.push_back({{std::string(values[i])}, load(counts[i])});
+  return out;
+}
+
+void register_ops_metrics(metrics::registry& reg, const std::shared_ptr<const ops_stats>& ops) {
+  reg.gauge_callback("relayhost_tenant_actors_loaded", "Tenant actors alive (tenants held in memory).", {},
+                     read_one(ops, [](const ops_stats& o) { return load(o.tenants_loaded); }));
+  reg.counter_callback("relayhost_tenant_actors_spawned_total", "Tenant actors started (a tenant loaded).", {},
+                       read_one(ops, [](const ops_stats& o) { return load(o.tenants_spawned); }));
+  reg.counter_callback("relayhost_tenant_actors_stopped_idle_total", "Tenant actors stopped after being idle.", {},
+                       read_one(ops, [](const ops_stats& o) { return load(o.tenants_stopped_idle); }));
+  reg.counter_callback("relayhost_tenant_actors_failed_total",
+                       "Tenant actors that died abnormally (the next call reloads the tenant).", {},
+                       read_one(ops, [](const ops_stats& o) { return load(o.tenants_failed); }));
+
+  reg.gauge_callback("relayhost_zooid_sync_queue", "Relays whose desired config is not yet confirmed by zooid.", {},
+                     read_one(ops, [](const ops_stats& o) { return load(o.zooid_queued); }));
+  reg.gauge_callback("relayhost_zooid_sync_in_flight", "zooid calls waiting for an answer.", {},
+                     read_one(ops, [](const ops_stats& o) { return load(o.zooid_in_flight); }));
+  reg.counter_callback("relayhost_zooid_calls_total", "Calls made to zooid's management API.", {},
+                       read_one(ops, [](const ops_stats& o) { return load(o.zooid_calls); }));
+  reg.counter_callback("relayhost_zooid_syncs_total", "Relay syncs that ended, by outcome (synced or failed).",
+                       {"outcome"}, [ops]() -> samples {
+                         if (!ops)
+                           return {};
+                         return {{{"synced"}, load(ops->zooid_synced)}, {{"failed"}, load(ops->zooid_failed)}};
+                       });
+  reg.counter_callback("relayhost_zooid_retries_total", "zooid calls scheduled again after a transient failure.", {},
+                       read_one(ops, [](const ops_stats& o) { return load(o.zooid_retries); }));
+
+  // Counted every ~30 s; no samples before the first count.
+  auto counted = [ops](auto make) {
+    return [ops, make]() -> samples {
+      if (!ops || ops->counted_at.load(std::memory_order_relaxed) == 0)
+        return {};
+      return make(*ops);
+    };
+  };
+  reg.gauge_callback("relayhost_tenants", "Tenants by status (counted every 30 s).", {"status"},
+                     counted([](const ops_stats& o) { return by_label(tenant_status_values, o.tenants_by_status); }));
+  reg.gauge_callback("relayhost_relays", "Relays by status (counted every 30 s).", {"status"},
+                     counted([](const ops_stats& o) { return by_label(relay_status_values, o.relays_by_status); }));
+  reg.gauge_callback("relayhost_relays_sync", "Relays by zooid sync state (counted every 30 s).", {"state"},
+                     counted([](const ops_stats& o) { return by_label(relay_sync_values, o.relays_by_sync); }));
+  reg.gauge_callback("relayhost_invoices", "Invoices by status (counted every 30 s).", {"status"},
+                     counted([](const ops_stats& o) { return by_label(invoice_status_values, o.invoices_by_status); }));
+
+  reg.gauge_callback("relayhost_stats_updated_timestamp_seconds",
+                     "Unix time of the latest answer of each polled source (0: none yet). A source that stops moving "
+                     "is stuck or gone.",
+                     {"source"}, [ops]() -> samples {
+                       if (!ops)
+                         return {};
+                       return {{{"tenant_registry"}, load(ops->registry_at)},
+                               {{"zooid_client"}, load(ops->zooid_at)},
+                               {{"storage_counts"}, load(ops->counted_at)}};
+                     });
+  reg.gauge_callback(actor_response_metric,
+                     "Seconds the latest stats request took to be answered by each actor: its mailbox backlog plus "
+                     "handling (storage: the count queries too).",
+                     {"actor"}, [ops]() -> samples {
+                       if (!ops)
+                         return {};
+                       return {{{"tenant_registry"}, load(ops->registry_round_trip)},
+                               {{"zooid_client"}, load(ops->zooid_round_trip)},
+                               {{"storage"}, load(ops->storage_round_trip)}};
+                     });
+}
+
+void register_storage_metrics(metrics::registry& reg, const std::shared_ptr<const storage_counters>& sc) {
+  reg.counter_callback("relayhost_storage_transactions_total",
+                       "SQLite transactions of the storage actor, by outcome (committed or failed).", {"outcome"},
+                       [sc]() -> samples {
+                         if (!sc)
+                           return {};
+                         return {{{"committed"}, load(sc->transactions_committed)},
+                                 {{"failed"}, load(sc->transactions_failed)}};
+                       });
+  reg.counter_callback("relayhost_storage_writes_total",
+                       "Writes answered by the storage actor, by outcome (committed or failed).", {"outcome"},
+                       [sc]() -> samples {
+                         if (!sc)
+                           return {};
+                         return {{{"committed"}, load(sc->writes_committed)}, {{"failed"}, load(sc->writes_failed)}};
+                       });
+  reg.counter_callback("relayhost_storage_reads_total", "Reads run by the storage actor (failed ones included).", {},
+                       read_one(sc, [](const storage_counters& c) { return load(c.reads); }));
+  reg.counter_callback("relayhost_storage_reads_failed_total", "Reads of the storage actor that failed.", {},
+                       read_one(sc, [](const storage_counters& c) { return load(c.reads_failed); }));
+  reg.gauge_callback("relayhost_storage_last_batch_writes", "Writes committed by the latest transaction.", {},
+                     read_one(sc, [](const storage_counters& c) { return load(c.last_batch_size); }));
+  reg.gauge_callback("relayhost_storage_largest_batch_writes",
+                     "Most writes committed by one transaction since the start.", {},
+                     read_one(sc, [](const storage_counters& c) { return load(c.largest_batch); }));
+}
+
+void register_zooid_health(metrics::registry& reg, const std::shared_ptr<const zooid_health>& zh) {
+  reg.gauge_callback("relayhost_zooid_health",
+                     "Outcome of the latest zooid call or probe: 1 for the current state (unknown, ok, unreachable).",
+                     {"state"}, [zh]() -> samples {
+                       if (!zh)
+                         return {};
+                       const int s = zh->state.load();
+                       return {{{"unknown"}, s == zooid_health::unknown ? 1.0 : 0.0},
+                               {{"ok"}, s == zooid_health::ok ? 1.0 : 0.0},
+                               {{"unreachable"}, s == zooid_health::unreachable ? 1.0 : 0.0}};
+                     });
+  reg.gauge_callback("relayhost_zooid_health_timestamp_seconds",
+                     "Unix time of that outcome (0: none yet; /healthz reports unknown past 30 s).", {},
+                     read_one(zh, [](const zooid_health& h) { return static_cast<double>(h.at.load()); }));
+}
+
+} // namespace
+
+std::vector<double> http_duration_buckets() {
+  return {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 15};
+}
+
+http_request_recorder::http_request_recorder(metrics::registry& reg)
+  : requests_(&reg.counter_family("relayhost_http_requests_total",
+                                  "HTTP requests of the public listener by route template, method and status.",
+                                  {"route", "method", "status"})),
+    duration_(&reg.histogram_family("relayhost_http_request_duration_seconds",
+                                    "Seconds from a request's complete header block to its response written, by "
+                                    "route template.",
+                                    {"route"}, http_duration_buckets())) {}
+
+void http_request_recorder::operator()(const http::request_record& r) const {
+  char status[8];
+  auto [end, ec] = std::to_chars(status, status + sizeof status, r.status);
+  const std::string_view status_label = ec == std::errc{} ? std::string_view(status, end - status) : "-";
+  const std::string_view route = r.route.empty() ? std::string_view("-") : r.route;
+  const std::string_view method = r.method.empty() ? std::string_view("-") : r.method;
+  requests_->with({route, method, status_label}).inc();
+  duration_->with({route}).observe(r.duration_ms / 1000.0);
+}
+
+void register_source_metrics(metrics::registry& reg, metrics_sources src) {
+  reg.gauge_callback("relayhost_build_info", "Always 1; the version is the label.", {"version"},
+                     [] { return samples{{{RELAYHOST_VERSION}, 1.0}}; });
+  reg.gauge_callback("relayhost_actors_running", "CAF actors alive in the actor system (all types).", {},
+                     [fn = std::move(src.running_actors)]() -> samples {
+                       if (!fn)
+                         return {};
+                       return one(static_cast<double>(fn()));
+                     });
+  register_ops_metrics(reg, src.ops);
+  register_storage_metrics(reg, src.storage);
+  register_zooid_health(reg, src.zooid);
+}
+
+void unregister_source_metrics(metrics::registry& reg) {
+  for (auto name : source_metric_names)
+    reg.remove_callback(name);
+  reg.remove_callback(actor_response_metric);
+}
+
+std::shared_ptr<http::router> make_metrics_router(const metrics::registry& reg) {
+  auto r = std::make_shared<http::router>();
+  r->add("GET", "/metrics", http::auth_mode::none, [&reg](http::api_request&&, http::responder respond) {
+    http::api_response res;
+    res.status = 200;
+    res.body = reg.expose();
+    res.content_type = std::string(metrics::content_type);
+    respond(std::move(res));
+  });
+  return r;
+}
+
+metrics_endpoint::metrics_endpoint(std::unique_ptr<http::server> server, metrics::registry& reg)
+  : server_(std::move(server)), reg_(reg) {}
+
+metrics_endpoint::~metrics_endpoint() {
+  stop();
+}
+
+uint16_t metrics_endpoint::port() const {
+  return server_ ? server_->port() : 0;
+}
+
+void metrics_endpoint::stop() {
+  if (stopped_)
+    return;
+  stopped_ = true;
+  if (server_)
+    server_->stop();
+  unregister_source_metrics(reg_);
+}
+
+std::unique_ptr<metrics_endpoint> start_metrics_endpoint(const endpoint& addr, metrics_sources src,
+                                                         std::string* error, metrics::registry& reg) {
+  http::server_options opts;
+  opts.host = addr.host;
+  opts.port = addr.port;
+  opts.io_threads = 1;  // one scrape every few seconds
+  register_source_metrics(reg, std::move(src));
+  auto server = std::make_unique<http::server>(std::move(opts), make_metrics_router(reg));
+  if (auto err = server->start()) {
+    unregister_source_metrics(reg);
+    if (error)
+      *error = *err;
+    return nullptr;
+  }
+  log::info("metrics listening",
+            {{"address", addr.host + ":" + std::to_string(server->port())}, {"path", "/metrics"}});
+  return std::make_unique<metrics_endpoint>(std::move(server), reg);
+}
+
+} // namespace relayhost
