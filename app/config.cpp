@@ -6,6 +6,7 @@
 
 #include "nostr/keys.hpp"
 #include "nostr/nwc_uri.hpp"
+#include "storage/database.hpp"
 
 namespace relayhost {
 
@@ -239,14 +240,10 @@ std::variant<config, config_error> load_config(const env_lookup& env) {
 
   c.database_url = r.text("DATABASE_URL", "sqlite://data/hosting.db");
   {
-    std::string_view u = c.database_url;
-    if (u.substr(0, 9) == "sqlite://")
-      u.remove_prefix(9);
-    else if (u.find("://") != std::string_view::npos)
-      r.fail("DATABASE_URL", "only sqlite:// URLs or plain paths are supported");
-    if (u.empty())
-      r.fail("DATABASE_URL", "the database path is empty");
-    c.database_path = std::string(u);
+    std::string why;
+    c.database_path = storage::database_path_from_url(c.database_url, &why);
+    if (c.database_path.empty())
+      r.fail("DATABASE_URL", why);
   }
 
   c.listen.host = r.text("HOST", "127.0.0.1");

@@ -17,6 +17,9 @@ before(async () => {
 });
 after(async () => { await rh.stop(); rh.cleanup(); });
 
+// No zooid runs in these tests: a relay's sync fields move on their own (retries),
+// so comparisons of whole relays leave them out.
+const stable = ({ sync, ...rest }) => rest;
 const relayBody = (subdomain, extra = {}) => ({ subdomain, name: `Relay ${subdomain}`, plan: 'free', ...extra });
 
 test('GET /tenant creates the tenant on first call', async () => {
@@ -46,7 +49,7 @@ test('relay lifecycle: create, read, list, update, deactivate', async () => {
   assert.deepEqual(Object.keys(r).sort(), ['created_at', 'description', 'host', 'icon', 'id', 'name', 'plan', 'policy',
     'status', 'subdomain', 'sync', 'tenant', 'updated_at', 'url']);
 
-  assert.deepEqual((await alice.get(`/tenant/relays/${r.id}`)).json, r);
+  assert.deepEqual(stable((await alice.get(`/tenant/relays/${r.id}`)).json), stable(r));
   const list = await alice.get('/tenant/relays');
   assert.equal(list.status, 200);
   assert.ok(list.json.items.some((x) => x.id === r.id));
@@ -123,7 +126,7 @@ test('tenant writes that are not allowed', async () => {
     assert.equal(res.status, status, JSON.stringify(body));
     assert.equal(res.json.code, code);
   }
-  assert.deepEqual((await alice.get(`/tenant/relays/${r.id}`)).json, r);
+  assert.deepEqual(stable((await alice.get(`/tenant/relays/${r.id}`)).json), stable(r));
   const taken = await bob.post('/tenant/relays', relayBody('rules-relay'));
   assert.equal(taken.status, 409);
   assert.equal(taken.json.code, 'conflict');
@@ -203,12 +206,12 @@ test('a restart and a kill -9 right after a write lose nothing', async () => {
       made.push(res.json);
     }
     await own.restart('SIGTERM');
-    assert.deepEqual((await t.get('/tenant/relays')).json.items, made);
+    assert.deepEqual((await t.get('/tenant/relays')).json.items.map(stable), made.map(stable));
     const last = await t.post('/tenant/relays', relayBody(`durable-k-${t.pubkey.slice(0, 6)}`));
     assert.equal(last.status, 201);
     made.push(last.json);
     await own.restart('SIGKILL');
-    assert.deepEqual((await t.get('/tenant/relays')).json.items, made);
+    assert.deepEqual((await t.get('/tenant/relays')).json.items.map(stable), made.map(stable));
   } finally {
     await own.stop();
     own.cleanup();
