@@ -88,6 +88,7 @@ storage_state::~storage_state() {
   } catch (...) {
     // Nothing may escape a destructor; commit() already answered or logged.
   }
+  statements.reset();
   db.reset();
 }
 
@@ -145,7 +146,10 @@ void run_write(storage_state& st, storage_write& w, caf::typed_response_promise<
   try {
     db.exec(savepoint_begin);
     savepoint = true;
-    w.apply(db);
+    {
+      storage::statement_cache::scope use(st.statements.get());
+      w.apply(db);
+    }
     db.exec(savepoint_release);
     st.pending.push_back({rp, w.label});
     return;
@@ -183,6 +187,7 @@ storage_actor::behavior_type make_storage(self_pointer self, std::unique_ptr<SQL
                                           storage_options opts) {
   auto& st = self->state;
   st.db = std::move(db);
+  st.statements = std::make_unique<storage::statement_cache>(*st.db);
   st.opts = std::move(opts);
   st.counters = st.opts.counters ? st.opts.counters : std::make_shared<storage_counters>();
   if (st.opts.max_batch == 0)
@@ -248,7 +253,10 @@ storage_actor::behavior_type make_storage(self_pointer self, std::unique_ptr<SQL
       try {
         // A read that tries to write fails instead of writing outside any batch.
         db.exec("PRAGMA query_only=ON");
-        r.run(db);
+        {
+          storage::statement_cache::scope use(st.statements.get());
+          r.run(db);
+        }
         db.exec("PRAGMA query_only=OFF");
         return true;
       } catch (...) {

@@ -18,6 +18,7 @@
 
 #include "actors/fwd.hpp"
 #include "storage/database.hpp"
+#include "storage/statement_cache.hpp"
 
 namespace relayhost {
 
@@ -60,6 +61,8 @@ struct storage_state {
   };
 
   std::unique_ptr<SQLite::Database> db;
+  // Prepared statements of `db`, current while a write or read runs (dropped first).
+  std::unique_ptr<storage::statement_cache> statements;
   storage_options opts;
   std::shared_ptr<storage_counters> counters;
   bool in_transaction = false;   // BEGIN IMMEDIATE issued, not yet committed

@@ -3,6 +3,8 @@
 #include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 
+#include "storage/statement_cache.hpp"
+
 namespace relayhost::storage {
 
 namespace {
@@ -82,8 +84,9 @@ relay read_relay(SQLite::Statement& r) {
 } // namespace
 
 std::optional<tenant> load_tenant_row(SQLite::Database& db, const std::string& pubkey) {
-  SQLite::Statement t(db, "SELECT pubkey, status, suspend_reason, created_at, updated_at, nwc_url_enc, "
+  statement_ref t_ref(db, "SELECT pubkey, status, suspend_reason, created_at, updated_at, nwc_url_enc, "
                           "wallet_pubkey, nwc_status, billing_anchor, suspended_at FROM tenants WHERE pubkey = ?");
+  auto& t = *t_ref;
   t.bind(1, pubkey);
   if (!t.executeStep())
     return std::nullopt;
@@ -98,7 +101,8 @@ std::optional<tenant> load_tenant_row(SQLite::Database& db, const std::string& p
   row.billing.nwc_status = opt_text(t.getColumn(7));
   row.billing.anchor = opt_int(t.getColumn(8));
   row.suspended_at = opt_int(t.getColumn(9));
-  SQLite::Statement due(db, "SELECT coalesce(sum(amount_sats), 0) FROM invoices WHERE tenant = ? AND status = 'open'");
+  statement_ref due_ref(db, "SELECT coalesce(sum(amount_sats), 0) FROM invoices WHERE tenant = ? AND status = 'open'");
+  auto& due = *due_ref;
   due.bind(1, pubkey);
   if (due.executeStep())
     row.billing.balance_due_sats = due.getColumn(0).getInt64();
@@ -106,7 +110,8 @@ std::optional<tenant> load_tenant_row(SQLite::Database& db, const std::string& p
 }
 
 std::optional<relay> load_relay(SQLite::Database& db, const std::string& id) {
-  SQLite::Statement r(db, std::string(relay_columns) + " WHERE id = ?");
+  statement_ref r_ref(db, std::string(relay_columns) + " WHERE id = ?");
+  auto& r = *r_ref;
   r.bind(1, id);
   if (!r.executeStep())
     return std::nullopt;
@@ -119,7 +124,8 @@ tenant_snapshot load_tenant(SQLite::Database& db, const std::string& pubkey) {
   if (!out.row)
     return out;
 
-  SQLite::Statement r(db, std::string(relay_columns) + " WHERE tenant = ? ORDER BY seq");
+  statement_ref r_ref(db, std::string(relay_columns) + " WHERE tenant = ? ORDER BY seq");
+  auto& r = *r_ref;
   r.bind(1, pubkey);
   while (r.executeStep())
     out.relays.push_back(read_relay(r));
@@ -128,15 +134,17 @@ tenant_snapshot load_tenant(SQLite::Database& db, const std::string& pubkey) {
 
 std::vector<relay> load_unsynced_relays(SQLite::Database& db) {
   std::vector<relay> out;
-  SQLite::Statement r(db, std::string(relay_columns) + " WHERE sync_state <> 'synced' ORDER BY seq");
+  statement_ref r_ref(db, std::string(relay_columns) + " WHERE sync_state <> 'synced' ORDER BY seq");
+  auto& r = *r_ref;
   while (r.executeStep())
     out.push_back(read_relay(r));
   return out;
 }
 
 void insert_tenant(SQLite::Database& db, const tenant& t) {
-  SQLite::Statement st(db, "INSERT INTO tenants (pubkey, status, suspend_reason, created_at, updated_at) "
+  statement_ref st_ref(db, "INSERT INTO tenants (pubkey, status, suspend_reason, created_at, updated_at) "
                            "VALUES (?, ?, ?, ?, ?)");
+  auto& st = *st_ref;
   st.bind(1, t.pubkey);
   st.bind(2, std::string(to_string(t.status)));
   bind_opt(st, 3, t.suspend_reason);
@@ -146,8 +154,9 @@ void insert_tenant(SQLite::Database& db, const tenant& t) {
 }
 
 void ensure_tenant(SQLite::Database& db, const tenant& t) {
-  SQLite::Statement st(db, "INSERT INTO tenants (pubkey, status, created_at, updated_at) VALUES (?, 'active', ?, ?) "
+  statement_ref st_ref(db, "INSERT INTO tenants (pubkey, status, created_at, updated_at) VALUES (?, 'active', ?, ?) "
                            "ON CONFLICT (pubkey) DO NOTHING");
+  auto& st = *st_ref;
   st.bind(1, t.pubkey);
   st.bind(2, static_cast<int64_t>(t.created_at));
   st.bind(3, static_cast<int64_t>(t.updated_at));
@@ -155,8 +164,9 @@ void ensure_tenant(SQLite::Database& db, const tenant& t) {
 }
 
 void update_tenant_billing(SQLite::Database& db, const tenant& t) {
-  SQLite::Statement st(db, "UPDATE tenants SET nwc_url_enc = ?, wallet_pubkey = ?, nwc_status = ?, "
+  statement_ref st_ref(db, "UPDATE tenants SET nwc_url_enc = ?, wallet_pubkey = ?, nwc_status = ?, "
                            "billing_anchor = ?, updated_at = ? WHERE pubkey = ?");
+  auto& st = *st_ref;
   bind_blob(st, 1, t.billing.nwc_url_enc);
   bind_opt(st, 2, t.billing.wallet_pubkey);
   bind_opt(st, 3, t.billing.nwc_status);
@@ -168,10 +178,11 @@ void update_tenant_billing(SQLite::Database& db, const tenant& t) {
 }
 
 void insert_relay(SQLite::Database& db, relay& r) {
-  SQLite::Statement st(db, "INSERT INTO relays (id, tenant, subdomain, name, description, icon, plan, "
+  statement_ref st_ref(db, "INSERT INTO relays (id, tenant, subdomain, name, description, icon, plan, "
                            "policy_public_join, policy_strip_signatures, status, secret_enc, sync_state, "
                            "sync_error, sync_attempts, sync_last_attempt_at, created_at, updated_at) "
                            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  auto& st = *st_ref;
   st.bind(1, r.id);
   st.bind(2, r.tenant);
   st.bind(3, r.subdomain);
@@ -194,10 +205,11 @@ void insert_relay(SQLite::Database& db, relay& r) {
 }
 
 void update_relay(SQLite::Database& db, const relay& r) {
-  SQLite::Statement st(db, "UPDATE relays SET name = ?, description = ?, icon = ?, plan = ?, "
+  statement_ref st_ref(db, "UPDATE relays SET name = ?, description = ?, icon = ?, plan = ?, "
                            "policy_public_join = ?, policy_strip_signatures = ?, status = ?, sync_state = ?, "
                            "sync_error = ?, sync_attempts = ?, sync_last_attempt_at = ?, updated_at = ?, "
                            "zooid_provisioned = ?, suspended_by = ?, suspend_reason = ? WHERE id = ? AND tenant = ?");
+  auto& st = *st_ref;
   st.bind(1, r.name);
   st.bind(2, r.description);
   bind_opt(st, 3, r.icon);
@@ -220,8 +232,9 @@ void update_relay(SQLite::Database& db, const relay& r) {
 }
 
 void update_tenant_status(SQLite::Database& db, const tenant& t) {
-  SQLite::Statement st(db, "UPDATE tenants SET status = ?, suspend_reason = ?, suspended_at = ?, updated_at = ? "
+  statement_ref st_ref(db, "UPDATE tenants SET status = ?, suspend_reason = ?, suspended_at = ?, updated_at = ? "
                            "WHERE pubkey = ?");
+  auto& st = *st_ref;
   st.bind(1, std::string(to_string(t.status)));
   bind_opt(st, 2, t.suspend_reason);
   bind_opt(st, 3, t.suspended_at);
@@ -232,8 +245,9 @@ void update_tenant_status(SQLite::Database& db, const tenant& t) {
 }
 
 void append_audit(SQLite::Database& db, const audit_entry& a) {
-  SQLite::Statement st(db, "INSERT INTO audit_log (at, admin, action, target_type, target_id, reason, before_json, "
+  statement_ref st_ref(db, "INSERT INTO audit_log (at, admin, action, target_type, target_id, reason, before_json, "
                            "after_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  auto& st = *st_ref;
   st.bind(1, static_cast<int64_t>(a.at));
   st.bind(2, a.admin);
   st.bind(3, a.action);
@@ -246,7 +260,8 @@ void append_audit(SQLite::Database& db, const audit_entry& a) {
 }
 
 void append_activity(SQLite::Database& db, const relay_activity& a) {
-  SQLite::Statement st(db, "INSERT INTO relay_activity (relay, at, plan, active, status) VALUES (?, ?, ?, ?, ?)");
+  statement_ref st_ref(db, "INSERT INTO relay_activity (relay, at, plan, active, status) VALUES (?, ?, ?, ?, ?)");
+  auto& st = *st_ref;
   st.bind(1, a.relay_id);
   st.bind(2, static_cast<int64_t>(a.at));
   st.bind(3, a.plan);
