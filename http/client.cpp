@@ -167,7 +167,7 @@ bool is_http_parse_error(const error_code& ec) {
 }
 
 std::string describe(const error_code& ec) {
-  if (ec == beast::error::timeout)
+  if (ec == beast::error::timeout || ec == net::error::timed_out)  // ours, or the kernel's
     return std::string{client_error::timeout};
   if (ec == net::error::operation_aborted)
     return std::string{client_error::stopped};
@@ -659,7 +659,9 @@ void engine::arm_sweep() {
   // arm that runs after that cancel sees it and the timer never outlives stop().
   if (!pooling() || stopping())
     return;
-  auto interval = std::max<clock::duration>(opts_.idle_keepalive / 2, min_sweep_interval);
+  // Half the keep-alive: an idle connection is closed at most 1.5 × idle_keepalive after its last use.
+  auto half = std::chrono::duration_cast<std::chrono::milliseconds>(opts_.idle_keepalive) / 2;
+  auto interval = std::max<clock::duration>(half, min_sweep_interval);
   sweep_timer_.expires_after(interval);
   sweep_timer_.async_wait([this](error_code ec) {
     if (ec)
