@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <optional>
 #include <filesystem>
 #include <iostream>
 #include <pthread.h>
@@ -12,11 +13,13 @@
 #include <SQLiteCpp/Database.h>
 
 #include "actors/admin_actor.hpp"
+#include "actors/stats_poller.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/tenant_registry.hpp"
 #include "actors/zooid_actor.hpp"
 #include "app/zooid_transport.hpp"
 #include "app/config.hpp"
+#include "app/metrics_endpoint.hpp"
 #include "app/platform_key.hpp"
 #include "app/routes.hpp"
 #include "core/log.hpp"
@@ -98,7 +101,10 @@ int main(int argc, char** argv) {
 
   caf::actor_system_config caf_cfg;
   caf::actor_system sys{caf_cfg};
-  auto storage = spawn_storage(sys, std::move(db), storage_options{});
+  auto storage_stats = std::make_shared<storage_counters>();
+  storage_options storage_opts;
+  storage_opts.counters = storage_stats;
+  auto storage = spawn_storage(sys, std::move(db), storage_opts);
 
   // zooid: the HTTP client runs on its own io thread; the actor never waits on it.
   zooid_context zctx{cfg.relay_domain, cfg.admin_pubkeys, cfg.plans};
@@ -140,6 +146,9 @@ int main(int argc, char** argv) {
   aenv->registry = registry;
   aenv->storage_timeout = storage_call_timeout;
   auto admin = sys.spawn(admin_actor_impl, std::shared_ptr<const admin_env>(aenv));
+  // Operators' view: actor stats cached in atomics, so a scrape never waits on an actor.
+  auto ops = std::make_shared<ops_stats>();
+  auto poller = sys.spawn(stats_poller_impl, ops, registry, zooid, storage, stats_poller_options{});
 
   app_context ctx;
   ctx.sys = &sys;
@@ -156,14 +165,26 @@ int main(int argc, char** argv) {
   opts.io_threads = static_cast<size_t>(cfg.io_threads);
   opts.nip98_max_skew = cfg.nip98_max_skew_seconds;
   opts.shutdown_grace = std::chrono::seconds{cfg.shutdown_grace_seconds};
+  opts.on_complete = http_request_recorder{};
+  std::string metrics_error;
+  auto metrics = start_metrics_endpoint(
+    cfg.metrics, {storage_stats, zooid_health_state, ops, [&sys] { return sys.registry().running(); }}, &metrics_error);
   http::server server{opts, make_router(ctx)};
-  if (auto err = server.start()) {
-    log::error("cannot start the HTTP listener", {{"error", *err}});
+  std::optional<std::string> listen_error;
+  if (!metrics)
+    listen_error = "METRICS_ADDR: " + metrics_error;
+  else
+    listen_error = server.start();
+  if (listen_error) {
+    log::error("cannot start the HTTP listener", {{"error", *listen_error}});
+    if (metrics)
+      metrics->stop();
     http_client->stop();
-    caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(zooid, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
-    caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
+    for (auto a : {caf::actor_cast<caf::actor>(poller), caf::actor_cast<caf::actor>(admin),
+                   caf::actor_cast<caf::actor>(zooid), caf::actor_cast<caf::actor>(registry),
+                   caf::actor_cast<caf::actor>(storage)})
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+    sys.await_all_actors_done();
     return exit_runtime;
   }
   log::info("relayhost listening",
@@ -175,7 +196,9 @@ int main(int argc, char** argv) {
   sigwait(&stop_signals, &sig);
   log::info("shutting down", {{"signal", sig == SIGINT ? "SIGINT" : "SIGTERM"}});
   server.stop();
+  metrics->stop();
   http_client->stop();
+  caf::anon_send_exit(poller, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(admin, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(zooid, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);

@@ -14,8 +14,11 @@ namespace {
 using metrics::labeled_value;
 using samples = std::vector<labeled_value>;
 
+// One io thread is plenty: a scrape every few seconds, answered from memory.
+constexpr size_t metrics_io_threads = 1;
+
 // Every callback family register_source_metrics installs, so they can be cleared.
-constexpr std::array<std::string_view, 24> source_metric_names{
+constexpr std::array<std::string_view, 25> source_metric_names{
   "relayhost_build_info",
   "relayhost_actors_running",
   "relayhost_tenant_actors_loaded",
@@ -40,9 +43,8 @@ constexpr std::array<std::string_view, 24> source_metric_names{
   "relayhost_relays_sync",
   "relayhost_invoices",
   "relayhost_stats_updated_timestamp_seconds",
+  "relayhost_actor_response_seconds",
 };
-// Registered separately (it has a label per actor): cleared with the others.
-constexpr std::string_view actor_response_metric = "relayhost_actor_response_seconds";
 
 template <class T> double load(const std::atomic<T>& a) {
   return static_cast<double>(a.load(std::memory_order_relaxed));
@@ -123,7 +125,7 @@ void register_ops_metrics(metrics::registry& reg, const std::shared_ptr<const op
                                {{"zooid_client"}, load(ops->zooid_at)},
                                {{"storage_counts"}, load(ops->counted_at)}};
                      });
-  reg.gauge_callback(actor_response_metric,
+  reg.gauge_callback("relayhost_actor_response_seconds",
                      "Seconds the latest stats request took to be answered by each actor: its mailbox backlog plus "
                      "handling (storage: the count queries too).",
                      {"actor"}, [ops]() -> samples {
@@ -220,7 +222,6 @@ void register_source_metrics(metrics::registry& reg, metrics_sources src) {
 void unregister_source_metrics(metrics::registry& reg) {
   for (auto name : source_metric_names)
     reg.remove_callback(name);
-  reg.remove_callback(actor_response_metric);
 }
 
 std::shared_ptr<http::router> make_metrics_router(const metrics::registry& reg) {
@@ -260,7 +261,7 @@ std::unique_ptr<metrics_endpoint> start_metrics_endpoint(const endpoint& addr, m
   http::server_options opts;
   opts.host = addr.host;
   opts.port = addr.port;
-  opts.io_threads = 1;  // one scrape every few seconds
+  opts.io_threads = metrics_io_threads;
   register_source_metrics(reg, std::move(src));
   auto server = std::make_unique<http::server>(std::move(opts), make_metrics_router(reg));
   if (auto err = server->start()) {

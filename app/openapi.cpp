@@ -172,6 +172,7 @@ json schemas() {
                     {"maxLength", 500},
                     {"pattern", "^https://"},
                     {"description", "An https:// URL."}};
+  s["Reason"] = {{"type", "string"}, {"minLength", 1}, {"maxLength", 500}, {"description", "Recorded in the audit log."}};
   s["Plan"] = {{"type", "string"}, {"description", "One of the configured plans (PLANS), e.g. free, basic, growth."}};
   s["Relay"] = object({{"id", {{"type", "string"}, {"description", "Opaque."}}},
                        {"tenant", schema_ref("Pubkey")},
@@ -207,20 +208,25 @@ json schemas() {
                              {"icon", schema_ref("RelayIcon")},
                              {"policy", schema_ref("RelayPolicy")}},
                             {"subdomain", "name", "plan"}, true);
-  s["RelayUpdate"] = object({{"name", schema_ref("RelayName")},
+  // Round-tripping a relay object is harmless: its own subdomain is accepted, any other is 400.
+  const json same_subdomain{{"$ref", "#/components/schemas/Subdomain"},
+                            {"description", "Accepted only when equal to the relay's subdomain (it cannot change)."}};
+  s["RelayUpdate"] = object({{"subdomain", same_subdomain},
+                             {"name", schema_ref("RelayName")},
                              {"description", schema_ref("RelayDescription")},
                              {"icon", schema_ref("RelayIcon")},
                              {"plan", schema_ref("Plan")},
                              {"policy", schema_ref("RelayPolicy")},
                              {"status", string_enum({"active", "inactive"})}},
                             json::array(), true);
-  s["AdminRelayUpdate"] = object({{"name", schema_ref("RelayName")},
+  s["AdminRelayUpdate"] = object({{"subdomain", same_subdomain},
+                                  {"name", schema_ref("RelayName")},
                                   {"description", schema_ref("RelayDescription")},
                                   {"icon", schema_ref("RelayIcon")},
                                   {"plan", schema_ref("Plan")},
                                   {"policy", schema_ref("RelayPolicy")},
                                   {"status", string_enum({"active", "inactive", "suspended"})},
-                                  {"reason", {{"type", "string"}}}},
+                                  {"reason", schema_ref("Reason")}},
                                  json::array(), true);
   s["BillingUpdate"] = object(
     {{"nwc_url",
@@ -230,7 +236,8 @@ json schemas() {
     {"nwc_url"}, true);
   s["AdminTenantUpdate"] = object(
     {{"status", string_enum({"active", "suspended"})},
-     {"reason", {{"type", "string"}, {"description", "Required when suspending."}}}},
+     {"reason", {{"oneOf", json::array({schema_ref("Reason"), {{"type", "null"}}})},
+                 {"description", "Required when suspending."}}}},
     {"status"}, true);
 
   s["InvoiceItem"] = object({{"relay_id", {{"type", "string"}}},
@@ -259,7 +266,7 @@ json schemas() {
   s["AdminInvoicePage"] = page_of("AdminInvoice");
   s["AdminInvoiceUpdate"] = object(
     {{"status", string_enum({"void", "paid"})},
-     {"reason", {{"type", "string"}, {"minLength", 1}}}},
+     {"reason", schema_ref("Reason")}},
     {"status", "reason"}, true);
 
   s["AuditEntry"] = object(

@@ -9,6 +9,7 @@
 #include <caf/send.hpp>
 
 #include "app/bridge.hpp"
+#include "app/openapi.hpp"
 
 namespace relayhost {
 
@@ -128,6 +129,7 @@ std::shared_ptr<http::router> make_router(const app_context& ctx) {
   add_health(*r, ctx);
   add_tenant_routes(*r, ctx);
   add_admin_routes(*r, ctx);
+  add_openapi_route(*r, ctx.cfg ? ctx.cfg->public_url : std::string());
   return r;
 }
 
