@@ -315,6 +315,39 @@ bool held_by_platform(const relay& r) {
   return r.status == relay_status::suspended || r.status == relay_status::delinquent;
 }
 
+/// Parses a relay change for `current`; answers the error and returns nullopt
+/// when the body is invalid or tries to change the subdomain.
+std::optional<relay_change> parse_change(self_ptr self, tenant_call& call, const relay& current,
+                                         status_authority who) {
+  auto parsed = parse_relay_change(call.body, self->state.env->rules, who);
+  if (auto* e = std::get_if<api_error>(&parsed)) {
+    call.respond(error_response(*e));
+    return std::nullopt;
+  }
+  auto& change = std::get<relay_change>(parsed);
+  if (change.subdomain && *change.subdomain != current.subdomain) {
+    call.respond(error_response(api_error::invalid_field("subdomain", "subdomain cannot change")));
+    return std::nullopt;
+  }
+  return std::move(change);
+}
+
+/// The descriptive fields of a change (everything but status).
+void apply_fields(const relay_change& change, relay& after) {
+  if (change.name) after.name = *change.name;
+  if (change.description) after.description = *change.description;
+  if (change.icon) after.icon = *change.icon;
+  if (change.plan) after.plan = *change.plan;
+  if (change.public_join) after.policy.public_join = *change.public_join;
+  if (change.strip_signatures) after.policy.strip_signatures = *change.strip_signatures;
+}
+
+/// Whether a change left everything zooid and the API show as it was.
+bool unchanged(const relay& a, const relay& b) {
+  return a.name == b.name && a.description == b.description && a.icon == b.icon && a.plan == b.plan &&
+         a.policy == b.policy && a.status == b.status;
+}
+
 void update_relay(self_ptr self, tenant_call& call) {
   if (self->state.row && self->state.row->status == tenant_status::suspended) {
     call.respond(error_response({errc::tenant_suspended, "the tenant is suspended", {}}));
@@ -325,16 +358,10 @@ void update_relay(self_ptr self, tenant_call& call) {
     call.respond(error_response({errc::not_found, "no such relay", {}}));
     return;
   }
-  auto parsed = parse_relay_change(call.body, self->state.env->rules, status_authority::tenant);
-  if (auto* e = std::get_if<api_error>(&parsed)) {
-    call.respond(error_response(*e));
+  auto parsed = parse_change(self, call, *current, status_authority::tenant);
+  if (!parsed)
     return;
-  }
-  auto& change = std::get<relay_change>(parsed);
-  if (change.subdomain && *change.subdomain != current->subdomain) {
-    call.respond(error_response(api_error::invalid_field("subdomain", "subdomain cannot change")));
-    return;
-  }
+  auto& change = *parsed;
   relay after = *current;
   if (change.status && *change.status != current->status) {
     if (held_by_platform(*current)) {
@@ -346,16 +373,8 @@ void update_relay(self_ptr self, tenant_call& call) {
     }
     after.status = *change.status;
   }
-  if (change.name) after.name = *change.name;
-  if (change.description) after.description = *change.description;
-  if (change.icon) after.icon = *change.icon;
-  if (change.plan) after.plan = *change.plan;
-  if (change.public_join) after.policy.public_join = *change.public_join;
-  if (change.strip_signatures) after.policy.strip_signatures = *change.strip_signatures;
-  bool same = after.name == current->name && after.description == current->description &&
-              after.icon == current->icon && after.plan == current->plan && after.policy == current->policy &&
-              after.status == current->status;
-  if (same) {
+  apply_fields(change, after);
+  if (unchanged(after, *current)) {
     call.respond(relay_response(self, 200, *current));
     return;
   }
@@ -583,23 +602,12 @@ void admin_update_relay(self_ptr self, tenant_call& call) {
     call.respond(error_response({errc::not_found, "no such relay", {}}));
     return;
   }
-  auto parsed = parse_relay_change(call.body, self->state.env->rules, status_authority::admin);
-  if (auto* e = std::get_if<api_error>(&parsed)) {
-    call.respond(error_response(*e));
+  auto parsed = parse_change(self, call, *current, status_authority::admin);
+  if (!parsed)
     return;
-  }
-  auto& change = std::get<relay_change>(parsed);
-  if (change.subdomain && *change.subdomain != current->subdomain) {
-    call.respond(error_response(api_error::invalid_field("subdomain", "subdomain cannot change")));
-    return;
-  }
+  auto& change = *parsed;
   relay after = *current;
-  if (change.name) after.name = *change.name;
-  if (change.description) after.description = *change.description;
-  if (change.icon) after.icon = *change.icon;
-  if (change.plan) after.plan = *change.plan;
-  if (change.public_join) after.policy.public_join = *change.public_join;
-  if (change.strip_signatures) after.policy.strip_signatures = *change.strip_signatures;
+  apply_fields(change, after);
   std::string action = "relay.update";
   if (change.status && *change.status != current->status) {
     auto to = *change.status;
@@ -618,10 +626,7 @@ void admin_update_relay(self_ptr self, tenant_call& call) {
     }
     after.status = to;
   }
-  bool same = after.name == current->name && after.description == current->description &&
-              after.icon == current->icon && after.plan == current->plan && after.policy == current->policy &&
-              after.status == current->status;
-  if (same) {
+  if (unchanged(after, *current)) {
     json j;
     relay_to_admin_json(*current, self->state.env->relay_domain, j);
     call.respond(ok_json(200, j));
