@@ -7,10 +7,13 @@
 //
 //   bench_ceiling_server [--host 127.0.0.1] [--port 8088] [--threads 2]
 //                        [--public-url http://127.0.0.1:8088] [--skew 60]
-//                        [--mode raw|relayhost]
+//                        [--mode raw|relayhost|sink]
 // --mode relayhost runs relayhost's own http::server instead (routes GET and POST
 // /tenant and /tenant/relays, answered on the io thread, request log at warn), to
 // measure the front-end's overhead over the bare server.
+// --mode sink is the raw server without any check: every request gets 200 `{}`.
+// bench/run_tenant_api.py points relayhost's ZOOID_API_URL at one, so that each
+// new relay's push to zooid succeeds at once, as with a healthy zooid.
 #include <signal.h>
 
 #include <chrono>
@@ -97,8 +100,10 @@ private:
     auto& req = parser_->get();
     std::string url = state_.public_url;
     url += req.target();
-    auto outcome = state_.verifier.verify(
-      {req[bhttp::field::authorization], req.method_string(), url, req.body()}, unix_now());
+    auto outcome = state_.opts.mode == "sink"
+                     ? relayhost::nostr::nip98_outcome{true, {}, {}}
+                     : state_.verifier.verify(
+                         {req[bhttp::field::authorization], req.method_string(), url, req.body()}, unix_now());
     res_ = {};
     res_.version(req.version());
     res_.keep_alive(req.keep_alive());
@@ -151,7 +156,7 @@ private:
 [[noreturn]] void usage() {
   std::fprintf(stderr,
                "usage: bench_ceiling_server [--host H] [--port P] [--threads N] [--public-url URL]\n"
-               "                            [--skew SECONDS] [--mode raw|relayhost]\n");
+               "                            [--skew SECONDS] [--mode raw|relayhost|sink]\n");
   std::exit(2);
 }
 
@@ -172,7 +177,7 @@ options parse(int argc, char** argv) {
     else if (a == "--mode") o.mode = value();
     else usage();
   }
-  if (o.mode != "raw" && o.mode != "relayhost")
+  if (o.mode != "raw" && o.mode != "relayhost" && o.mode != "sink")
     usage();
   if (o.threads == 0)
     o.threads = 1;
@@ -199,8 +204,8 @@ int run_raw(const options& opts) {
 
   net::signal_set signals{ioc, SIGINT, SIGTERM};
   signals.async_wait([&](beast::error_code, int) { ioc.stop(); });
-  std::printf("ceiling server (raw) on %s:%u, %zu io threads, public_url %s\n", opts.host.c_str(), port,
-              opts.threads, state.public_url.c_str());
+  std::printf("ceiling server (%s) on %s:%u, %zu io threads, public_url %s\n", opts.mode.c_str(),
+              opts.host.c_str(), port, opts.threads, state.public_url.c_str());
   std::fflush(stdout);
   std::vector<std::thread> threads;
   for (size_t i = 1; i < opts.threads; ++i)
@@ -251,5 +256,5 @@ int run_relayhost(const options& opts) {
 
 int main(int argc, char** argv) {
   auto opts = parse(argc, argv);
-  return opts.mode == "raw" ? run_raw(opts) : run_relayhost(opts);
+  return opts.mode == "relayhost" ? run_relayhost(opts) : run_raw(opts);
 }

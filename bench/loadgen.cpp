@@ -7,6 +7,15 @@
 //   bench_loadgen --url http://127.0.0.1:8088/tenant [--method GET|POST|PUT|DELETE]
 //                 [--connections 32] [--duration 10] [--threads 1] [--pool 50000]
 //                 [--keys 1000] [--public-url URL] [--skew 60] [--no-auth]
+//                 [--key-seed TEXT] [--body TEMPLATE] [--warmup SECONDS]
+//
+// --key-seed derives the keys from TEXT (key k = SHA-256("relayhost-bench:" TEXT
+// ":" k)) instead of drawing them at random, so separate runs (a seeding run, then
+// the timed runs) act for the same tenants. --body sets the write body: every
+// "{i}" in TEMPLATE becomes the request's index, e.g.
+//   --body '{"subdomain":"b{i}","name":"n","plan":"free"}'
+// --warmup excludes the answers of the first SECONDS from the statistics (they
+// are still sent and still use up tokens).
 //
 // Uniqueness: request i targets `<url>?n=i` (or `&n=i`), and a write sends the body
 // {"bench":i} with its payload tag, so no two tokens share an event id. GET tokens
@@ -37,6 +46,8 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 
+#include <openssl/sha.h>
+
 #include "nostr/keys.hpp"
 #include "nostr/nip98.hpp"
 
@@ -59,6 +70,9 @@ struct options {
   std::string public_url;  // the server's PUBLIC_URL; default: scheme://host:port of --url
   int64_t skew = 60;
   bool sign = true;
+  std::string key_seed;       // empty: random keys
+  std::string body_template;  // empty: {"bench":i}
+  double warmup_s = 0;
   // A response that takes longer than this counts as an error (the connection is dropped).
   std::chrono::seconds request_timeout{30};
 };
@@ -101,12 +115,17 @@ options parse_options(int argc, char** argv) {
     else if (a == "--public-url") o.public_url = value();
     else if (a == "--skew") o.skew = std::stoll(value());
     else if (a == "--no-auth") o.sign = false;
+    else if (a == "--key-seed") o.key_seed = value();
+    else if (a == "--body") o.body_template = value();
+    else if (a == "--warmup") o.warmup_s = std::stod(value());
     else usage(("unknown option " + a).c_str());
   }
   if (o.url.empty())
     usage("--url is required");
   if (o.connections == 0 || o.threads == 0 || o.pool == 0 || o.keys == 0 || o.duration_s <= 0)
     usage("counts and the duration must be positive");
+  if (o.warmup_s < 0 || o.warmup_s >= o.duration_s)
+    usage("--warmup must be shorter than --duration");
   return o;
 }
 
@@ -142,12 +161,40 @@ bool is_write(const std::string& method) {
   return method != "GET" && method != "HEAD";
 }
 
+relayhost::nostr::secret_key derived_key(const std::string& seed, size_t k) {
+  for (uint32_t attempt = 0;; ++attempt) {
+    std::string text = "relayhost-bench:" + seed + ":" + std::to_string(k);
+    if (attempt)
+      text += ":" + std::to_string(attempt);
+    uint8_t digest[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const uint8_t*>(text.data()), text.size(), digest);
+    if (auto key = relayhost::nostr::secret_key::from_bytes(digest))
+      return *key;
+  }
+}
+
+std::string write_body(const options& o, size_t i) {
+  if (o.body_template.empty())
+    return "{\"bench\":" + std::to_string(i) + "}";
+  std::string out;
+  const std::string idx = std::to_string(i);
+  for (size_t p = 0; p < o.body_template.size();) {
+    if (o.body_template.compare(p, 3, "{i}") == 0) {
+      out += idx;
+      p += 3;
+    } else {
+      out += o.body_template[p++];
+    }
+  }
+  return out;
+}
+
 // The complete request bytes, one per token, so the timed phase only copies pointers.
 std::vector<std::string> sign_pool(const options& o, const parsed_url& u, const std::string& public_url) {
   std::vector<relayhost::nostr::secret_key> keys;
   keys.reserve(o.keys);
   for (size_t i = 0; i < o.keys; ++i)
-    keys.push_back(relayhost::nostr::secret_key::generate());
+    keys.push_back(o.key_seed.empty() ? relayhost::nostr::secret_key::generate() : derived_key(o.key_seed, i));
 
   const bool write = is_write(o.method);
   const char sep = u.target.find('?') == std::string::npos ? '?' : '&';
@@ -156,7 +203,7 @@ std::vector<std::string> sign_pool(const options& o, const parsed_url& u, const 
   auto sign_range = [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
       std::string target = u.target + sep + "n=" + std::to_string(i);
-      std::string body = write ? "{\"bench\":" + std::to_string(i) + "}" : "";
+      std::string body = write ? write_body(o, i) : "";
       std::string req = o.method + " " + target + " HTTP/1.1\r\nHost: " + u.host + ":" + u.port + "\r\n";
       if (o.sign)
         req += "Authorization: "
@@ -188,6 +235,7 @@ struct run_state {
   const std::vector<std::string>& pool;
   bool write;
   steady::time_point deadline;
+  steady::time_point measure_from;  // answers to requests sent earlier are warm-up
   std::chrono::seconds request_timeout;
   std::atomic<size_t> next{0};
   std::atomic<bool> exhausted{false};
@@ -196,6 +244,7 @@ struct run_state {
 // Per io thread (its connections run on one thread, so no locking).
 struct stats {
   uint64_t done = 0;
+  uint64_t warmup = 0;  // answered during the warm-up (not in any other figure)
   uint64_t errors = 0;  // non-2xx answers plus failed connections/requests
   uint64_t transport_errors = 0;
   std::vector<uint32_t> latency_us;
@@ -274,13 +323,19 @@ private:
       retry();
       return;
     }
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started_).count();
-    stats_.latency_us.push_back(static_cast<uint32_t>(us));
-    ++stats_.done;
     auto status = parser_->get().result_int();
-    ++stats_.statuses[status];
-    if (status < 200 || status > 299)
-      ++stats_.errors;
+    if (started_ < run_.measure_from) {
+      ++stats_.warmup;
+      if (status < 200 || status > 299)
+        ++stats_.errors;
+    } else {
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(steady::now() - started_).count();
+      stats_.latency_us.push_back(static_cast<uint32_t>(us));
+      ++stats_.done;
+      ++stats_.statuses[status];
+      if (status < 200 || status > 299)
+        ++stats_.errors;
+    }
     if (!parser_->get().keep_alive()) {
       retry();
       return;
@@ -337,9 +392,10 @@ int main(int argc, char** argv) {
   std::fflush(stdout);
 
   auto start = steady::now();
-  run_state run{pool, is_write(o.method),
-                start + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(o.duration_s)),
-                o.request_timeout};
+  auto after = [&](double s) {
+    return start + std::chrono::duration_cast<steady::duration>(std::chrono::duration<double>(s));
+  };
+  run_state run{pool, is_write(o.method), after(o.duration_s), after(o.warmup_s), o.request_timeout};
   std::vector<std::unique_ptr<net::io_context>> contexts;
   std::vector<stats> per_thread(o.threads);
   for (size_t t = 0; t < o.threads; ++t)
@@ -353,11 +409,12 @@ int main(int argc, char** argv) {
     threads.emplace_back([&, t] { contexts[t]->run(); });
   for (auto& th : threads)
     th.join();
-  double elapsed = std::chrono::duration<double>(steady::now() - start).count();
+  double elapsed = std::chrono::duration<double>(steady::now() - run.measure_from).count();
 
   stats total;
   for (auto& s : per_thread) {
     total.done += s.done;
+    total.warmup += s.warmup;
     total.errors += s.errors;
     total.transport_errors += s.transport_errors;
     total.latency_us.insert(total.latency_us.end(), s.latency_us.begin(), s.latency_us.end());
@@ -365,6 +422,9 @@ int main(int argc, char** argv) {
       total.statuses[status] += n;
   }
   std::sort(total.latency_us.begin(), total.latency_us.end());
+  if (o.warmup_s > 0)
+    std::printf("warm-up %.1f s: %llu requests (not counted below)\n", o.warmup_s,
+                static_cast<unsigned long long>(total.warmup));
   std::printf("requests %llu  errors %llu (transport %llu)  elapsed %.2f s  req/s %.1f\n",
               static_cast<unsigned long long>(total.done), static_cast<unsigned long long>(total.errors),
               static_cast<unsigned long long>(total.transport_errors), elapsed,

@@ -124,6 +124,10 @@ void request_next(caf::event_based_actor* self, const storage_actor& storage, in
           });
 }
 
+void requester(caf::event_based_actor* self, storage_actor storage, int begin, int end, caf::actor sink) {
+  request_next(self, storage, begin, end, sink);
+}
+
 // Runs `requesters` concurrent requesters against a detached storage actor (as the
 // application spawns it) until all writes are answered; returns the elapsed time.
 std::chrono::duration<double> run_requesters(const settings& s, storage_options opts, int requesters) {
@@ -136,9 +140,7 @@ std::chrono::duration<double> run_requesters(const settings& s, storage_options 
   for (int r = 0; r < requesters; ++r) {
     int begin = r * per;
     int end = r == requesters - 1 ? s.writes : begin + per;
-    sys.spawn([=, sink_hdl = caf::actor{sink}](caf::event_based_actor* self) {
-      request_next(self, storage, begin, end, sink_hdl);
-    });
+    sys.spawn(requester, storage, begin, end, caf::actor{sink});
   }
   bool failed = false;
   for (int r = 0; r < requesters; ++r)

@@ -1,0 +1,175 @@
+// relayhost's tenant API with two knobs the real binary does not have, for
+// contrast runs of bench/run_tenant_api.py (the headline numbers come from the
+// real build/relayhost):
+//
+//   --max-batch N   the storage actor's group-commit batch limit (1: one commit
+//                   per write, what a naive storage layer does; default 512 as in
+//                   relayhost)
+//   --no-zooid      no zooid client actor: a new relay is not pushed anywhere (so
+//                   the request's own cost is seen without the push's Schnorr
+//                   signature and its follow-up sync-state write)
+//   --caf-threads N CAF scheduler threads (relayhost: CAF's default, max(cores, 4))
+//   --caf-policy P  CAF scheduler policy: stealing (relayhost: CAF's default; idle
+//                   workers poll, then sleep in short naps) or sharing (one queue,
+//                   idle workers block on a condition variable)
+//
+// Configuration comes from the same environment variables as relayhost
+// (DATABASE_URL, PORT, PUBLIC_URL, LOG_LEVEL, IO_THREADS, ZOOID_*, …). The wiring
+// is app/main.cpp's, minus what the tenant API does not use.
+#include <csignal>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <pthread.h>
+#include <string>
+
+#include <caf/all.hpp>
+#include <SQLiteCpp/Database.h>
+
+#include "actors/storage_actor.hpp"
+#include "actors/tenant_registry.hpp"
+#include "actors/zooid_actor.hpp"
+#include "app/config.hpp"
+#include "app/platform_key.hpp"
+#include "app/routes.hpp"
+#include "app/zooid_transport.hpp"
+#include "core/log.hpp"
+#include "http/client.hpp"
+#include "http/server.hpp"
+#include "storage/database.hpp"
+#include "storage/migrations.hpp"
+
+using namespace relayhost;
+
+int main(int argc, char** argv) {
+  size_t max_batch = default_storage_max_batch;
+  bool zooid_on = true;
+  size_t caf_threads = 0;
+  std::string caf_policy;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    if (a == "--max-batch" && i + 1 < argc)
+      max_batch = std::stoul(argv[++i]);
+    else if (a == "--no-zooid")
+      zooid_on = false;
+    else if (a == "--caf-threads" && i + 1 < argc)
+      caf_threads = std::stoul(argv[++i]);
+    else if (a == "--caf-policy" && i + 1 < argc && (std::string(argv[i + 1]) == "sharing" ||
+                                                    std::string(argv[i + 1]) == "stealing"))
+      caf_policy = argv[++i];
+    else {
+      std::fprintf(stderr, "usage: bench_tenant_api_server [--max-batch N] [--no-zooid] [--caf-threads N] "
+                           "[--caf-policy sharing|stealing]\n");
+      return 2;
+    }
+  }
+  auto loaded = load_config(process_env());
+  if (auto* err = std::get_if<config_error>(&loaded)) {
+    std::fprintf(stderr, "%s\n", err->line().c_str());
+    return 2;
+  }
+  const config cfg = std::get<config>(std::move(loaded));
+  log::level lvl{};
+  log::parse_level(cfg.log_level, lvl);
+  log::configure(lvl, cfg.log_format == "json");
+
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  std::string db_error;
+  auto db = storage::open_database(cfg.database_path, &db_error);
+  if (!db || !storage::migrate(*db, storage::embedded_migrations(), &db_error)) {
+    std::fprintf(stderr, "DATABASE_URL: %s\n", db_error.c_str());
+    return 2;
+  }
+  auto data_dir = std::filesystem::path(cfg.database_path).parent_path().string();
+  auto key = load_platform_key(cfg.platform_secret_hex, data_dir);
+  if (!key.key) {
+    std::fprintf(stderr, "%s\n", key.error.c_str());
+    return 2;
+  }
+
+  caf::actor_system_config caf_cfg;
+  if (caf_threads > 0)
+    caf_cfg.set("scheduler.max-threads", caf_threads);
+  if (!caf_policy.empty())
+    caf_cfg.set("scheduler.policy", caf::atom_from_string(caf_policy));
+  caf::actor_system sys{caf_cfg};
+  storage_options sopts;
+  sopts.max_batch = max_batch;
+  auto storage = spawn_storage(sys, std::move(db), sopts);
+
+  zooid_context zctx{cfg.relay_domain, cfg.admin_pubkeys, cfg.plans};
+  auto box = std::make_shared<const sealed_box>(key.key->bytes());
+  auto http_client = std::make_shared<http::client>(http::client::options{});
+  zooid_actor zooid;
+  if (zooid_on) {
+    auto zenv = std::make_shared<zooid_env>();
+    zenv->ctx = zctx;
+    zenv->url_base = "http://" + cfg.zooid_api.host_header;
+    zenv->base_path = cfg.zooid_api.base_path;
+    zenv->box = box;
+    zenv->platform_key = std::make_shared<const nostr::secret_key>(*key.key);
+    zenv->now = [] { return static_cast<int64_t>(std::time(nullptr)); };
+    zenv->retry_base = std::chrono::seconds{cfg.zooid_retry_base_seconds};
+    zenv->retry_max = std::chrono::seconds{cfg.zooid_retry_max_seconds};
+    zenv->retry_limit = cfg.zooid_retry_limit;
+    zenv->transport =
+      make_zooid_transport(http_client, cfg.zooid_api, std::chrono::seconds{cfg.zooid_timeout_seconds});
+    zenv->storage = storage;
+    zenv->health = std::make_shared<zooid_health>();
+    zooid = sys.spawn(zooid_actor_impl, std::shared_ptr<const zooid_env>(zenv));
+  }
+
+  auto env = std::make_shared<tenant_env>();
+  env->rules = relay_rules{cfg.plans, cfg.reserved_subdomains};
+  env->relay_domain = cfg.relay_domain;
+  env->box = box;
+  env->now = [] { return static_cast<int64_t>(std::time(nullptr)); };
+  env->idle_timeout = std::chrono::seconds{cfg.tenant_idle_seconds};
+  env->storage_timeout = std::chrono::seconds{30};
+  env->storage = storage;
+  env->zooid = zooid;
+  env->zooid_ctx = zctx;
+  auto registry = sys.spawn(tenant_registry_impl, std::shared_ptr<const tenant_env>(env));
+  if (zooid)
+    caf::anon_send(zooid, start_atom::value, registry);
+
+  app_context ctx;
+  ctx.sys = &sys;
+  ctx.cfg = &cfg;
+  ctx.storage = storage;
+  ctx.registry = registry;
+
+  http::server_options opts;
+  opts.host = cfg.listen.host;
+  opts.port = cfg.listen.port;
+  opts.public_url = cfg.public_url;
+  opts.io_threads = static_cast<size_t>(cfg.io_threads);
+  opts.nip98_max_skew = cfg.nip98_max_skew_seconds;
+  opts.shutdown_grace = std::chrono::seconds{cfg.shutdown_grace_seconds};
+  http::server server{opts, make_router(ctx)};
+  if (auto err = server.start()) {
+    std::fprintf(stderr, "%s\n", err->c_str());
+    return 1;
+  }
+  std::printf("tenant API bench server on %s:%u (max_batch %zu, zooid %s, CAF %s × %zu)\n",
+              cfg.listen.host.c_str(), server.port(), max_batch, zooid_on ? "on" : "off",
+              caf::to_string(caf::get_or(caf_cfg, "scheduler.policy", caf::atom("stealing"))).c_str(),
+              caf::get_or(caf_cfg, "scheduler.max-threads", size_t{0}));
+  std::fflush(stdout);
+  int sig = 0;
+  sigwait(&stop_signals, &sig);
+  server.stop();
+  http_client->stop();
+  if (zooid)
+    caf::anon_send_exit(zooid, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
+  caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
+  sys.await_all_actors_done();
+  return 0;
+}
