@@ -18,21 +18,7 @@
 #include "storage/errors.hpp"
 #include "storage/migrations.hpp"
 
-// caf-test 0.17 has no *_MESSAGE variants: a check / requirement with context
-// (the condition is evaluated once; on failure the context is printed).
-#define CHECK_MSG(cond, msg)                                                                       \
-  do {                                                                                             \
-    bool check_ok_ = static_cast<bool>(cond);                                                      \
-    if (!check_ok_)                                                                                \
-      CAF_ERROR(#cond << ": " << msg);                                                             \
-    else                                                                                           \
-      CAF_CHECK(check_ok_);                                                                        \
-  } while (false)
-#define REQUIRE_MSG(cond, msg)                                                                     \
-  do {                                                                                             \
-    if (!(cond))                                                                                   \
-      CAF_FAIL(#cond << ": " << msg);                                                              \
-  } while (false)
+#include "tests/support/checks.hpp"
 
 using namespace relayhost;
 using namespace relayhost::storage;
