@@ -24,7 +24,7 @@ the per-round ratios of adjacent runs) and writes all of it as JSON.
 
   python3 bench/run_tenant_api.py --build build-bench [--rounds 4] [--duration 8]
       [--connections 16] [--loadgen-threads 1] [--keys 1000] [--io-threads 2]
-      [--skip-info] [--skip-contrast] [--zooid sink|refused] [--json results.json]
+      [--skip-info] [--skip-contrast] [--zooid sink|refused] [--json results.json] [--keep-tmp]
 
 Python 3 standard library only. Timing is not pass/fail.
 """
@@ -32,6 +32,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -164,7 +165,7 @@ class Bench:
         """GET tokens are reused round-robin; a write pool must outlast the run."""
         if method == "GET":
             return self.a.get_pool
-        rps = self.last_rps.get((server.name, method), 15000 if server.name.startswith("ceiling") else 8000)
+        rps = self.last_rps.get((server.name, method), 30000 if server.name.startswith(("ceiling", "front-end")) else 8000)
         return int(rps * self.a.duration * 1.4) + 2000
 
     # -- servers ------------------------------------------------------------------
@@ -302,6 +303,10 @@ class Bench:
             if sink:
                 sink.stop()
         self.summarize()
+        if self.a.keep_tmp:
+            print(f"kept {self.tmp} (database, server logs)")
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
 
     # -- report -------------------------------------------------------------------
 
@@ -371,6 +376,8 @@ def main():
     p.add_argument("--zooid", choices=["sink", "refused"], default="sink",
                    help="what relayhost's ZOOID_API_URL points at")
     p.add_argument("--json", default="")
+    p.add_argument("--keep-tmp", action="store_true",
+                   help="keep the temporary directory (database, server logs); it is kept anyway on failure")
     a = p.parse_args()
     Bench(a).run()
 

@@ -8,6 +8,11 @@
 //   --no-zooid      no zooid client actor: a new relay is not pushed anywhere (so
 //                   the request's own cost is seen without the push's Schnorr
 //                   signature and its follow-up sync-state write)
+//   --bg-checkpoint MS  WAL checkpoints off the write path: the storage actor's
+//                   connection gets wal_autocheckpoint=0 and a separate thread with
+//                   its own connection runs wal_checkpoint(PASSIVE) every MS ms
+//                   (relayhost: SQLite's default, the committing write checkpoints
+//                   — copies and fsyncs — whenever the WAL passes 1000 pages)
 //   --caf-threads N CAF scheduler threads (relayhost: CAF's default, max(cores, 4))
 //   --caf-policy P  CAF scheduler policy: stealing (relayhost: CAF's default; idle
 //                   workers poll, then sleep in short naps) or sharing (one queue,
@@ -18,10 +23,13 @@
 // is app/main.cpp's, minus what the tenant API does not use.
 #include <csignal>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <filesystem>
 #include <pthread.h>
+#include <atomic>
 #include <string>
+#include <thread>
 
 #include <caf/all.hpp>
 #include <SQLiteCpp/Database.h>
@@ -45,6 +53,7 @@ int main(int argc, char** argv) {
   size_t max_batch = default_storage_max_batch;
   bool zooid_on = true;
   size_t caf_threads = 0;
+  long bg_checkpoint_ms = 0;
   std::string caf_policy;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -52,6 +61,8 @@ int main(int argc, char** argv) {
       max_batch = std::stoul(argv[++i]);
     else if (a == "--no-zooid")
       zooid_on = false;
+    else if (a == "--bg-checkpoint" && i + 1 < argc)
+      bg_checkpoint_ms = std::stol(argv[++i]);
     else if (a == "--caf-threads" && i + 1 < argc)
       caf_threads = std::stoul(argv[++i]);
     else if (a == "--caf-policy" && i + 1 < argc && (std::string(argv[i + 1]) == "sharing" ||
@@ -59,7 +70,7 @@ int main(int argc, char** argv) {
       caf_policy = argv[++i];
     else {
       std::fprintf(stderr, "usage: bench_tenant_api_server [--max-batch N] [--no-zooid] [--caf-threads N] "
-                           "[--caf-policy sharing|stealing]\n");
+                           "[--caf-policy sharing|stealing] [--bg-checkpoint MS]\n");
       return 2;
     }
   }
@@ -85,6 +96,22 @@ int main(int argc, char** argv) {
   if (!db || !storage::migrate(*db, storage::embedded_migrations(), &db_error)) {
     std::fprintf(stderr, "DATABASE_URL: %s\n", db_error.c_str());
     return 2;
+  }
+  std::atomic<bool> checkpointing{bg_checkpoint_ms > 0};
+  std::thread checkpointer;
+  if (bg_checkpoint_ms > 0) {
+    db->exec("PRAGMA wal_autocheckpoint=0");
+    auto own = storage::open_database(cfg.database_path, &db_error);
+    if (!own) {
+      std::fprintf(stderr, "checkpoint connection: %s\n", db_error.c_str());
+      return 2;
+    }
+    checkpointer = std::thread([&checkpointing, bg_checkpoint_ms, conn = std::shared_ptr<SQLite::Database>(std::move(own))] {
+      while (checkpointing.load()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds{bg_checkpoint_ms});
+        conn->tryExec("PRAGMA wal_checkpoint(PASSIVE)");
+      }
+    });
   }
   auto data_dir = std::filesystem::path(cfg.database_path).parent_path().string();
   auto key = load_platform_key(cfg.platform_secret_hex, data_dir);
@@ -155,10 +182,14 @@ int main(int argc, char** argv) {
   http::server server{opts, make_router(ctx)};
   if (auto err = server.start()) {
     std::fprintf(stderr, "%s\n", err->c_str());
-    return 1;
+    checkpointing = false;
+    if (checkpointer.joinable())
+      checkpointer.join();
+    std::_Exit(1);  // the actors are not worth an orderly stop in a bench
   }
-  std::printf("tenant API bench server on %s:%u (max_batch %zu, zooid %s, CAF %s × %zu)\n",
+  std::printf("tenant API bench server on %s:%u (max_batch %zu, zooid %s, checkpoints %s, CAF %s × %zu)\n",
               cfg.listen.host.c_str(), server.port(), max_batch, zooid_on ? "on" : "off",
+              bg_checkpoint_ms > 0 ? "in the background" : "on commit",
               caf::to_string(caf::get_or(caf_cfg, "scheduler.policy", caf::atom("stealing"))).c_str(),
               caf::get_or(caf_cfg, "scheduler.max-threads", size_t{0}));
   std::fflush(stdout);
@@ -171,5 +202,8 @@ int main(int argc, char** argv) {
   caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
+  checkpointing = false;
+  if (checkpointer.joinable())
+    checkpointer.join();
   return 0;
 }
