@@ -34,15 +34,15 @@ void report(self_ptr self, const entry& e, sync_state state, std::optional<std::
     self->send(self->state.registry, synced_atom::value, e.desired.tenant, std::move(r));
 }
 
+// O(1): called after every change of the queue (a walk over the entries here made
+// each call O(n) and reconciling tens of thousands of relays O(n²)).
 void update_queue_stats(self_ptr self) {
   self->state.stats.queued = self->state.entries.size();
-  uint64_t n = 0;
-  for (auto& [id, e] : self->state.entries)
-    n += e.in_flight ? 1 : 0;
-  self->state.stats.in_flight = n;
+  self->state.stats.in_flight = self->state.in_flight;
 }
 
-void push(self_ptr self, entry& e) {
+/// Makes the call for `e` now. The caller made sure a slot is free.
+void start_call(self_ptr self, entry& e) {
   auto& env = *self->state.env;
   const auto& id = e.desired.id;
   bool create = self->state.provisioned.count(id) == 0;
@@ -53,7 +53,7 @@ void push(self_ptr self, entry& e) {
       e.pushed_fingerprint = e.fingerprint;
       report(self, e, sync_state::failed, "the relay's secret cannot be decrypted with this platform key");
       ++self->state.stats.failed;
-      self->state.entries.erase(id);
+      self->state.entries.erase(std::string{id});  // a copy: `id` lives in the erased entry
       return;
     }
     body = zooid_create_body(e.desired, env.ctx, *secret).dump();
@@ -68,6 +68,7 @@ void push(self_ptr self, entry& e) {
                                                  env.now());
   req.body = std::move(body);
   e.in_flight = true;
+  ++self->state.in_flight;
   e.call_id = ++self->state.next_call;
   e.pushed_fingerprint = e.fingerprint;
   e.method = req.method;
@@ -76,6 +77,36 @@ void push(self_ptr self, entry& e) {
   env.transport(std::move(req), [me, id, call = e.call_id](zooid_answer a) {
     caf::anon_send(me, answer_atom::value, id, call, std::move(a));
   });
+  update_queue_stats(self);
+}
+
+/// Calls zooid for `e` if a slot is free, else queues it (once) for the next one.
+/// A queued entry keeps taking new desired states; it pushes the latest.
+void push(self_ptr self, entry& e) {
+  auto& st = self->state;
+  if (e.waiting)
+    return;
+  if (st.in_flight < st.env->max_in_flight) {
+    start_call(self, e);
+    return;
+  }
+  e.waiting = true;
+  st.ready.push_back(e.desired.id);
+  update_queue_stats(self);
+}
+
+/// Gives free slots to the relays that waited longest.
+void drain_ready(self_ptr self) {
+  auto& st = self->state;
+  while (st.in_flight < st.env->max_in_flight && !st.ready.empty()) {
+    auto id = std::move(st.ready.front());
+    st.ready.pop_front();
+    auto it = st.entries.find(id);
+    if (it == st.entries.end() || !it->second.waiting)
+      continue;
+    it->second.waiting = false;
+    start_call(self, it->second);
+  }
   update_queue_stats(self);
 }
 
@@ -99,13 +130,14 @@ void want(self_ptr self, relay r) {
   push(self, e);
 }
 
-void answer(self_ptr self, const std::string& id, uint64_t call_id, zooid_answer& a) {
+void handle_answer(self_ptr self, const std::string& id, uint64_t call_id, zooid_answer& a) {
   auto& st = self->state;
   auto it = st.entries.find(id);
   if (it == st.entries.end() || !it->second.in_flight || it->second.call_id != call_id)
     return;
   auto& e = it->second;
   e.in_flight = false;
+  --st.in_flight;
   st.env->health->record(a.status != 0, st.env->now());
   auto outcome = classify_zooid_answer(e.method, a.status, a.body);
   if (outcome == zooid_outcome::ok && e.method == "POST")
@@ -156,6 +188,11 @@ void answer(self_ptr self, const std::string& id, uint64_t call_id, zooid_answer
       break;
   }
   update_queue_stats(self);
+}
+
+void answer(self_ptr self, const std::string& id, uint64_t call_id, zooid_answer& a) {
+  handle_answer(self, id, call_id, a);
+  drain_ready(self);  // the slot this call held goes to the next relay in line
 }
 
 void reconcile(self_ptr self) {

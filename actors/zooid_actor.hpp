@@ -9,6 +9,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <deque>
 #include <functional>
 #include <memory>
 #include <string>
@@ -55,6 +56,10 @@ struct zooid_env {
   std::chrono::seconds retry_base{30};
   std::chrono::seconds retry_max{900};
   int64_t retry_limit = 6;
+  // Calls to zooid at once, across all relays. Reconciling a large backlog (or a
+  // zooid that just came back) must not open thousands of calls: the rest wait
+  // their turn in FIFO order.
+  size_t max_in_flight = 16;
   zooid_transport transport;
   storage_actor storage;
   std::shared_ptr<zooid_health> health;
@@ -72,6 +77,7 @@ struct zooid_state {
     int64_t attempts = 0;           // failed attempts of the current desired state
     int hops = 0;                   // POST↔PATCH redirections within one attempt
     bool in_flight = false;
+    bool waiting = false;           // in `ready`, for a free call slot
     uint64_t retry_gen = 0;
     bool retry_pending = false;
   };
@@ -81,6 +87,8 @@ struct zooid_state {
   bool started = false;
   std::vector<relay> early;  // sync requests before start
   std::unordered_map<std::string, entry> entries;
+  std::deque<std::string> ready;  // relays waiting for a call slot, oldest first
+  size_t in_flight = 0;           // calls to zooid not answered yet
   std::unordered_set<std::string> provisioned;  // relay ids zooid is known to hold
   uint64_t next_call = 0;
   zooid_stats stats;

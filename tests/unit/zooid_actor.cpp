@@ -241,6 +241,51 @@ CAF_TEST(the_latest_desired_state_wins_over_a_call_in_flight) {
   CAF_CHECK(calls->empty());
 }
 
+CAF_TEST(calls_in_flight_are_capped_and_the_rest_wait_their_turn_in_order) {
+  zenv->max_in_flight = 2;  // the actor reads its env on each decision
+  start();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 5; ++i)
+    ids.push_back(api(tenant_op::create_relay,
+                      R"({"subdomain":"capped-)" + std::to_string(i) + R"(","name":"A","plan":"free"})")["id"]
+                    .get<std::string>());
+  CAF_CHECK_EQUAL(calls->size(), 2u);
+  auto stats = [&] {
+    auto h = self->request(zooid, caf::infinite, stats_atom::value);
+    sched.run();
+    zooid_stats out;
+    h.receive([&](zooid_stats s) { out = s; }, [](caf::error&) { CAF_FAIL("no stats"); });
+    return out;
+  };
+  auto s1 = stats();
+  CAF_CHECK_EQUAL(s1.in_flight, 2u);
+  CAF_CHECK_EQUAL(s1.queued, 5u);
+  // A change to a waiting relay does not take a second place in line.
+  api(tenant_op::update_relay, R"({"name":"B"})", ids[3]);
+  CAF_CHECK_EQUAL(calls->size(), 2u);
+  std::vector<std::string> order;
+  while (!calls->empty()) {
+    auto c = take();
+    order.push_back(c.req.path);
+    if (c.req.path == "/relay/" + ids[3]) {
+      auto b = c.body();
+      CAF_CHECK_EQUAL(b["info"]["name"], "B");  // the latest desired state
+    }
+    answer(c, 201);
+    CAF_CHECK_LESS_OR_EQUAL(calls->size(), 2u);
+  }
+  std::vector<std::string> expected;
+  for (auto& id : ids)
+    expected.push_back("/relay/" + id);
+  CAF_CHECK_EQUAL(order, expected);
+  for (auto& id : ids)
+    CAF_CHECK_EQUAL(state_of(id), "synced");
+  auto s2 = stats();
+  CAF_CHECK_EQUAL(s2.in_flight, 0u);
+  CAF_CHECK_EQUAL(s2.queued, 0u);
+  CAF_CHECK_EQUAL(s2.synced, 5u);
+}
+
 CAF_TEST(transient_failures_back_off_then_fail_at_the_limit) {
   start();
   auto id = api(tenant_op::create_relay, R"({"subdomain":"down-relay","name":"A","plan":"free"})")["id"].get<std::string>();
