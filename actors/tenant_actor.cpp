@@ -38,16 +38,40 @@ api_response ok_json(int status, const json& j) {
   return api_response::json(status, j.dump(-1, ' ', false, json::error_handler_t::replace));
 }
 
+// -- the published view: reads answer from it, here and on the io threads ----------
+
+void show(self_ptr self, std::shared_ptr<const tenant_view> v) {
+  self->state.view = v;
+  if (auto& board = self->state.env->views)
+    board->publish(self->state.pubkey, self->id(), std::move(v));
+}
+
+void show_all(self_ptr self) {
+  show(self, make_tenant_view(self->state.row, self->state.relays, self->state.env->relay_domain));
+}
+
+void show_tenant(self_ptr self) {
+  show(self, with_tenant(*self->state.view, *self->state.row));
+}
+
+void show_relay(self_ptr self, const relay& r, bool tenant_changed) {
+  auto v = with_relay(*self->state.view, r, self->state.env->relay_domain);
+  if (tenant_changed && self->state.row)
+    v = with_tenant(*v, *self->state.row);
+  show(self, std::move(v));
+}
+
+/// The relay as the view shows it (the view is current whenever a handler runs).
 api_response relay_response(self_ptr self, int status, const relay& r) {
+  if (auto* shown = find_rendered_relay(*self->state.view, r.id))
+    return api_response::json(status, shown->json);
   json j;
   relay_to_json(r, self->state.env->relay_domain, j);
   return ok_json(status, j);
 }
 
-api_response tenant_response(const tenant& t) {
-  json j;
-  tenant_to_json(t, j);
-  return ok_json(200, j);
+api_response tenant_response(self_ptr self) {
+  return api_response::json(200, *self->state.view->tenant_json);
 }
 
 api_response error_response(const api_error& e) {
@@ -111,14 +135,15 @@ bool needs_anchor(self_ptr self, const tenant& t, const relay& r) {
 
 void get_tenant(self_ptr self, tenant_call& call) {
   if (self->state.row) {
-    call.respond(tenant_response(*self->state.row));
+    call.respond(tenant_response(self));
     return;
   }
   auto t = fresh_tenant(self);
   persist(self, "tenant.create", [t](SQLite::Database& db) { storage::insert_tenant(db, t); }, call.respond, {},
           [self, t, respond = call.respond] {
             self->state.row = t;
-            respond(tenant_response(t));
+            show_tenant(self);
+            respond(tenant_response(self));
           });
 }
 
@@ -165,7 +190,8 @@ void put_billing(self_ptr self, tenant_call& call) {
           call.respond, {},
           [self, t, respond = call.respond] {
             self->state.row = t;
-            respond(tenant_response(t));
+            show_tenant(self);
+            respond(tenant_response(self));
           });
 }
 
@@ -175,24 +201,7 @@ void list_relays(self_ptr self, tenant_call& call) {
     call.respond(error_response(*e));
     return;
   }
-  auto& p = std::get<page_request>(page);
-  json items = json::array();
-  std::optional<int64_t> next;
-  const relay* last = nullptr;
-  for (auto& r : self->state.relays) {
-    if (p.after && r.seq <= *p.after)
-      continue;
-    if (static_cast<int64_t>(items.size()) == p.limit) {
-      next = last->seq;
-      break;
-    }
-    json j;
-    relay_to_json(r, self->state.env->relay_domain, j);
-    items.push_back(std::move(j));
-    last = &r;
-  }
-  json out{{"items", std::move(items)}, {"next_cursor", next ? json(encode_cursor(*next)) : json(nullptr)}};
-  call.respond(ok_json(200, out));
+  call.respond(api_response::json(200, render_relay_page(*self->state.view, std::get<page_request>(page))));
 }
 
 void create_relay(self_ptr self, tenant_call& call) {
@@ -245,17 +254,18 @@ void create_relay(self_ptr self, tenant_call& call) {
               storage::update_tenant_billing(db, t);
           },
           call.respond, "subdomain is already taken",
-          [self, stored, t, respond = call.respond] {
+          [self, stored, t, existed, anchor, respond = call.respond] {
             self->state.row = t;
             self->state.relays.push_back(*stored);
+            show_relay(self, *stored, !existed || anchor);
             respond(relay_response(self, 201, *stored));
             sync_to_zooid(self, *stored);
           });
 }
 
 void get_relay(self_ptr self, tenant_call& call) {
-  if (auto* r = find_relay(self, call.relay_id))
-    call.respond(relay_response(self, 200, *r));
+  if (auto* r = find_rendered_relay(*self->state.view, call.relay_id))
+    call.respond(api_response::json(200, r->json));
   else
     call.respond(error_response({errc::not_found, "no such relay", {}}));
 }
@@ -296,10 +306,11 @@ void save_relay(self_ptr self, const relay& before, relay after, http::responder
               storage::append_audit(db, *audit);
           },
           respond, {},
-          [self, after, t, respond, admin_view] {
+          [self, after, t, respond, admin_view, anchor] {
             self->state.row = t;
             if (auto* r = find_relay(self, after.id))
               *r = after;
+            show_relay(self, after, anchor);
             if (admin_view) {
               json j;
               relay_to_admin_json(after, self->state.env->relay_domain, j);
@@ -455,8 +466,10 @@ void apply_sync_result(self_ptr self, zooid_sync_result& res) {
     return;
   persist(self, "relay.sync", [after](SQLite::Database& db) { storage::update_relay(db, after); }, http::responder{},
           {}, [self, after] {
-            if (auto* r = find_relay(self, after.id))
+            if (auto* r = find_relay(self, after.id)) {
               *r = after;
+              show_relay(self, after, false);
+            }
           });
 }
 
@@ -590,6 +603,7 @@ void admin_set_status(self_ptr self, tenant_call& call) {
             for (auto& r : changed)
               if (auto* cur = find_relay(self, r.id))
                 *cur = r;
+            show_all(self);  // takes effect at once, for the io threads' reads too
             respond(tenant_admin_response(self, t));
             for (auto& r : changed)
               sync_to_zooid(self, r);
@@ -699,11 +713,15 @@ tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey,
       [self, snapshot](bool) {
         self->state.row = std::move(snapshot->row);
         self->state.relays = std::move(snapshot->relays);
+        show_all(self);
       },
       [self](caf::error& err) {
         log::error("tenant load failed", {{"error", caf::to_string(err)}});
         self->quit(err);
       });
+  // However the actor ends, its view goes with it (by owner: never a successor's).
+  if (env->views)
+    self->attach_functor([board = env->views, pubkey, id = self->id()] { board->withdraw(pubkey, id); });
   touch(self);
   return {
     [self](call_atom, tenant_call& call) {
@@ -725,6 +743,9 @@ tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey,
     },
     [self](idle_atom) {
       self->state.idle_armed = false;
+      auto& board = self->state.env->views;
+      if (board && board->take_read_mark(self->state.pubkey, self->id()))
+        self->state.last_active = self->clock().now();  // read from the board meanwhile
       auto idle_for = self->clock().now() - self->state.last_active;
       auto limit = self->state.env->idle_timeout;
       if (idle_for >= limit) {

@@ -14,9 +14,11 @@
 #include <caf/timespan.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/view_board.hpp"
 #include "domain/model.hpp"
 #include "domain/relay_rules.hpp"
 #include "domain/sealed_box.hpp"
+#include "domain/tenant_view.hpp"
 #include "domain/zooid_config.hpp"
 
 namespace relayhost {
@@ -32,6 +34,7 @@ struct tenant_env {
   storage_actor storage;
   zooid_actor zooid;          // invalid: provisioning off (tests of the tenant API alone)
   zooid_context zooid_ctx;    // to recognise which desired state a sync outcome is about
+  std::shared_ptr<view_board> views;  // where reads are published for the io threads; null: nowhere
 };
 
 struct tenant_state {
@@ -41,6 +44,9 @@ struct tenant_state {
   std::string pubkey;
   std::optional<tenant> row;  // nullopt until the tenant exists in the database
   std::vector<relay> relays;  // creation order
+  // `row` and `relays` as the API shows them, rendered; replaced after each
+  // committed change and published to env->views.
+  std::shared_ptr<const tenant_view> view = std::make_shared<const tenant_view>();
   caf::actor_clock::time_point last_active;
   bool idle_armed = false;
 };

@@ -128,7 +128,9 @@ int main(int argc, char** argv) {
   log::info("zooid settings for this relayhost",
             {{"API_HOST", cfg.zooid_api.host_header}, {"API_WHITELIST", platform_pubkey}});
 
+  auto views = std::make_shared<view_board>();
   auto env = std::make_shared<tenant_env>();
+  env->views = views;
   env->rules = relay_rules{cfg.plans, cfg.reserved_subdomains};
   env->relay_domain = cfg.relay_domain;
   env->box = box;
@@ -155,6 +157,7 @@ int main(int argc, char** argv) {
   ctx.cfg = &cfg;
   ctx.storage = storage;
   ctx.registry = registry;
+  ctx.views = views;
   ctx.admin = admin;
   ctx.zooid_status = zooid_health_state;
 

@@ -10,6 +10,8 @@
 
 #include "app/bridge.hpp"
 #include "app/openapi.hpp"
+#include "domain/page.hpp"
+#include "domain/tenant_view.hpp"
 
 namespace relayhost {
 
@@ -60,11 +62,49 @@ void add_health(http::router& r, const app_context& ctx) {
         });
 }
 
+/// Answers a tenant read from the view its actor published, on this io thread.
+/// False when there is none (actor not loaded, tenant not created): the call
+/// then goes to the actor, which loads, creates or answers it.
+bool answer_from_view(const app_context& ctx, tenant_op op, const http::api_request& req,
+                      http::responder& respond) {
+  if (!ctx.views)
+    return false;
+  if (op != tenant_op::get_tenant && op != tenant_op::list_relays && op != tenant_op::get_relay)
+    return false;
+  auto view = ctx.views->find(req.pubkey);
+  if (!view)
+    return false;
+  switch (op) {
+    case tenant_op::get_tenant:
+      if (!view->tenant_json)
+        return false;  // the first GET /tenant creates the tenant: the actor's job
+      respond(http::api_response::json(200, *view->tenant_json));
+      return true;
+    case tenant_op::list_relays: {
+      auto page = parse_page(req.query_param("limit"), req.query_param("cursor"));
+      if (auto* e = std::get_if<api_error>(&page))
+        respond(http::api_response::error(*e));
+      else
+        respond(http::api_response::json(200, render_relay_page(*view, std::get<page_request>(page))));
+      return true;
+    }
+    default:
+      if (auto* r = find_rendered_relay(*view, req.param("id")))
+        respond(http::api_response::json(200, r->json));
+      else
+        respond(http::api_response::error(errc::not_found, "no such relay"));
+      return true;
+  }
+}
+
 // Each tenant route becomes a tenant_call to the caller's actor, through the
-// registry; the actor answers through the responder. Nothing waits here.
+// registry; the actor answers through the responder. Nothing waits here. Reads
+// of a loaded tenant are answered from the view its actor published.
 void add_tenant_route(http::router& r, const app_context& ctx, const char* method, const char* path,
                       tenant_op op) {
   r.add(method, path, http::auth_mode::nip98, [ctx, op](http::api_request&& req, http::responder respond) {
+    if (answer_from_view(ctx, op, req, respond))
+      return;
     tenant_call call;
     call.op = op;
     call.relay_id = req.param("id");

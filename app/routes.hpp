@@ -7,6 +7,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/view_board.hpp"
 #include "actors/zooid_actor.hpp"
 #include "app/config.hpp"
 #include "http/router.hpp"
@@ -21,6 +22,7 @@ struct app_context {
   tenant_registry_actor registry;
   admin_actor admin;
   std::shared_ptr<const zooid_health> zooid_status;  // null: "unknown"
+  std::shared_ptr<view_board> views;  // tenant views published by tenant actors; null: reads go to the actors
 };
 
 /// Builds the router for the public listener.

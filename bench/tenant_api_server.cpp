@@ -152,7 +152,9 @@ int main(int argc, char** argv) {
     zooid = sys.spawn(zooid_actor_impl, std::shared_ptr<const zooid_env>(zenv));
   }
 
+  auto views = std::make_shared<view_board>();
   auto env = std::make_shared<tenant_env>();
+  env->views = views;
   env->rules = relay_rules{cfg.plans, cfg.reserved_subdomains};
   env->relay_domain = cfg.relay_domain;
   env->box = box;
@@ -171,6 +173,7 @@ int main(int argc, char** argv) {
   ctx.cfg = &cfg;
   ctx.storage = storage;
   ctx.registry = registry;
+  ctx.views = views;
 
   http::server_options opts;
   opts.host = cfg.listen.host;

@@ -37,6 +37,7 @@ struct fixture : test_coordinator_fixture<> {
   test::temp_db tdb;
   storage_actor storage;
   std::shared_ptr<tenant_env> env;
+  std::shared_ptr<view_board> views = std::make_shared<view_board>();
   tenant_registry_actor registry;
   int64_t now = 1764000000;
 
@@ -52,6 +53,7 @@ struct fixture : test_coordinator_fixture<> {
     env->idle_timeout = 60s;
     env->storage_timeout = 10s;
     env->storage = storage;
+    env->views = views;
     registry = sys.spawn(tenant_registry_impl, std::shared_ptr<const tenant_env>(env));
     sched.run();
   }
@@ -380,6 +382,64 @@ CAF_TEST(relays_are_paginated_in_creation_order) {
   auto invoices = call(alice, tenant_op::list_invoices);
   CAF_CHECK_EQUAL(invoices.status, 200);
   CAF_CHECK_EQUAL(invoices.at("items").size(), 0u);
+}
+
+CAF_TEST(the_published_view_follows_every_committed_change_and_ends_with_its_actor) {
+  CAF_CHECK_EQUAL(views->size(), 0u);
+  auto r = create(alice, "view-relay");
+  auto id = r.body["id"].get<std::string>();
+  auto v = views->find(alice);
+  CAF_REQUIRE(v != nullptr);
+  CAF_REQUIRE(v->tenant_json != nullptr);  // created with the first relay
+  // What the io threads answer is what the actor answers.
+  auto listed = call(alice, tenant_op::list_relays);
+  auto from_view = json::parse(render_relay_page(*v, page_request{}));
+  CAF_CHECK_EQUAL(from_view, listed.body);
+  auto tenant_now = call(alice, tenant_op::get_tenant);
+  auto tenant_from_view = json::parse(*v->tenant_json);
+  CAF_CHECK_EQUAL(tenant_from_view, tenant_now.body);
+  // A rejected write publishes nothing.
+  CAF_CHECK_EQUAL(call(alice, tenant_op::update_relay, R"({"plan":"nope"})", id).status, 400);
+  CAF_CHECK(views->find(alice) == v);
+  CAF_CHECK_EQUAL(call(alice, tenant_op::update_relay, R"({"name":"Renamed"})", id).status, 200);
+  auto v2 = views->find(alice);
+  CAF_REQUIRE(v2 != v);
+  auto shown = json::parse(find_rendered_relay(*v2, id)->json);
+  CAF_CHECK_EQUAL(shown["name"], "Renamed");
+  // Bob's view is his own.
+  create(bob, "bob-relay");
+  auto bv = views->find(bob);
+  CAF_REQUIRE(bv != nullptr);
+  CAF_CHECK(find_rendered_relay(*bv, id) == nullptr);
+  // A killed actor's view is withdrawn; its successor publishes the persisted state.
+  auto victim = loaded(alice);
+  CAF_REQUIRE(victim);
+  anon_send_exit(victim, caf::exit_reason::kill);
+  sched.run();
+  CAF_CHECK(views->find(alice) == nullptr);
+  CAF_CHECK_EQUAL(call(alice, tenant_op::get_relay, "", id).status, 200);
+  auto v3 = views->find(alice);
+  CAF_REQUIRE(v3 != nullptr);
+  auto reloaded = json::parse(find_rendered_relay(*v3, id)->json);
+  CAF_CHECK_EQUAL(reloaded["name"], "Renamed");
+}
+
+CAF_TEST(reads_from_the_view_keep_the_actor_loaded_and_idle_actors_withdraw_it) {
+  create(alice, "read-only-relay");
+  for (int i = 0; i < 4; ++i) {
+    advance_time(40s);
+    sched.run();
+    CAF_CHECK(views->find(alice) != nullptr);  // a read on an io thread, no message
+  }
+  CAF_CHECK_EQUAL(stats().stopped_idle, 0u);
+  // No reads for a whole idle period: the actor stops and takes its view along.
+  for (int i = 0; i < 3 && views->size() > 0; ++i) {
+    advance_time(61s);
+    sched.run();
+  }
+  CAF_CHECK_EQUAL(views->size(), 0u);
+  CAF_CHECK_EQUAL(stats().stopped_idle, 1u);
+  CAF_CHECK_EQUAL(stats().spawned, 1u);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
