@@ -40,38 +40,35 @@ api_response ok_json(int status, const json& j) {
 
 // -- the published view: reads answer from it, here and on the io threads ----------
 
-void show(self_ptr self, std::shared_ptr<const tenant_view> v) {
+/// Publishes the committed state: a new view sharing the row and relays.
+/// Called after every change of `row` or `relays`, before the reply.
+void show(self_ptr self) {
+  auto v = std::make_shared<tenant_view>();
+  v->row = self->state.row;
+  v->relays = self->state.relays;
   self->state.view = v;
   if (auto& board = self->state.env->views)
     board->publish(self->state.pubkey, self->id(), std::move(v));
 }
 
-void show_all(self_ptr self) {
-  show(self, make_tenant_view(self->state.row, self->state.relays, self->state.env->relay_domain));
+void set_row(self_ptr self, const tenant& t) {
+  self->state.row = std::make_shared<const tenant>(t);
 }
 
-void show_tenant(self_ptr self) {
-  show(self, with_tenant(*self->state.view, *self->state.row));
+void replace_relay(self_ptr self, const relay& after) {
+  for (auto& r : self->state.relays)
+    if (r->id == after.id) {
+      r = std::make_shared<const relay>(after);
+      return;
+    }
 }
 
-void show_relay(self_ptr self, const relay& r, bool tenant_changed) {
-  auto v = with_relay(*self->state.view, r, self->state.env->relay_domain);
-  if (tenant_changed && self->state.row)
-    v = with_tenant(*v, *self->state.row);
-  show(self, std::move(v));
-}
-
-/// The relay as the view shows it (the view is current whenever a handler runs).
 api_response relay_response(self_ptr self, int status, const relay& r) {
-  if (auto* shown = find_rendered_relay(*self->state.view, r.id))
-    return api_response::json(status, shown->json);
-  json j;
-  relay_to_json(r, self->state.env->relay_domain, j);
-  return ok_json(status, j);
+  return api_response::json(status, render_relay(r, self->state.env->relay_domain));
 }
 
 api_response tenant_response(self_ptr self) {
-  return api_response::json(200, *self->state.view->tenant_json);
+  return api_response::json(200, render_tenant(*self->state.row));
 }
 
 api_response error_response(const api_error& e) {
@@ -86,11 +83,8 @@ tenant fresh_tenant(self_ptr self) {
   return t;
 }
 
-relay* find_relay(self_ptr self, const std::string& id) {
-  for (auto& r : self->state.relays)
-    if (r.id == id)
-      return &r;
-  return nullptr;
+const relay* find_relay(self_ptr self, const std::string& id) {
+  return relayhost::find_relay(*self->state.view, id);
 }
 
 /// Persists `apply` through the storage actor and runs `on_committed` only after
@@ -141,8 +135,8 @@ void get_tenant(self_ptr self, tenant_call& call) {
   auto t = fresh_tenant(self);
   persist(self, "tenant.create", [t](SQLite::Database& db) { storage::insert_tenant(db, t); }, call.respond, {},
           [self, t, respond = call.respond] {
-            self->state.row = t;
-            show_tenant(self);
+            set_row(self, t);
+            show(self);
             respond(tenant_response(self));
           });
 }
@@ -163,7 +157,7 @@ void put_billing(self_ptr self, tenant_call& call) {
     call.respond(error_response(api_error::invalid_field("nwc_url", "nwc_url must be a connection URI or null")));
     return;
   }
-  bool existed = self->state.row.has_value();
+  bool existed = self->state.row != nullptr;
   tenant t = existed ? *self->state.row : fresh_tenant(self);
   if (it->is_null()) {
     t.billing.nwc_url_enc.clear();
@@ -189,8 +183,8 @@ void put_billing(self_ptr self, tenant_call& call) {
           },
           call.respond, {},
           [self, t, respond = call.respond] {
-            self->state.row = t;
-            show_tenant(self);
+            set_row(self, t);
+            show(self);
             respond(tenant_response(self));
           });
 }
@@ -201,7 +195,8 @@ void list_relays(self_ptr self, tenant_call& call) {
     call.respond(error_response(*e));
     return;
   }
-  call.respond(api_response::json(200, render_relay_page(*self->state.view, std::get<page_request>(page))));
+  call.respond(api_response::json(
+    200, render_relay_page(*self->state.view, std::get<page_request>(page), self->state.env->relay_domain)));
 }
 
 void create_relay(self_ptr self, tenant_call& call) {
@@ -216,11 +211,11 @@ void create_relay(self_ptr self, tenant_call& call) {
   }
   auto& draft = std::get<relay_create>(parsed);
   for (auto& r : self->state.relays)
-    if (r.subdomain == draft.subdomain) {
+    if (r->subdomain == draft.subdomain) {
       call.respond(error_response({errc::conflict, "subdomain is already taken", {}}));
       return;
     }
-  bool existed = self->state.row.has_value();
+  bool existed = self->state.row != nullptr;
   tenant t = existed ? *self->state.row : fresh_tenant(self);
   auto now = self->state.env->now();
   relay r;
@@ -254,18 +249,18 @@ void create_relay(self_ptr self, tenant_call& call) {
               storage::update_tenant_billing(db, t);
           },
           call.respond, "subdomain is already taken",
-          [self, stored, t, existed, anchor, respond = call.respond] {
-            self->state.row = t;
-            self->state.relays.push_back(*stored);
-            show_relay(self, *stored, !existed || anchor);
+          [self, stored, t, respond = call.respond] {
+            set_row(self, t);
+            self->state.relays.push_back(stored);
+            show(self);
             respond(relay_response(self, 201, *stored));
             sync_to_zooid(self, *stored);
           });
 }
 
 void get_relay(self_ptr self, tenant_call& call) {
-  if (auto* r = find_rendered_relay(*self->state.view, call.relay_id))
-    call.respond(api_response::json(200, r->json));
+  if (auto* r = find_relay(self, call.relay_id))
+    call.respond(relay_response(self, 200, *r));
   else
     call.respond(error_response({errc::not_found, "no such relay", {}}));
 }
@@ -306,11 +301,10 @@ void save_relay(self_ptr self, const relay& before, relay after, http::responder
               storage::append_audit(db, *audit);
           },
           respond, {},
-          [self, after, t, respond, admin_view, anchor] {
-            self->state.row = t;
-            if (auto* r = find_relay(self, after.id))
-              *r = after;
-            show_relay(self, after, anchor);
+          [self, after, t, respond, admin_view] {
+            set_row(self, t);
+            replace_relay(self, after);
+            show(self);
             if (admin_view) {
               json j;
               relay_to_admin_json(after, self->state.env->relay_domain, j);
@@ -466,10 +460,8 @@ void apply_sync_result(self_ptr self, zooid_sync_result& res) {
     return;
   persist(self, "relay.sync", [after](SQLite::Database& db) { storage::update_relay(db, after); }, http::responder{},
           {}, [self, after] {
-            if (auto* r = find_relay(self, after.id)) {
-              *r = after;
-              show_relay(self, after, false);
-            }
+            replace_relay(self, after);
+            show(self);
           });
 }
 
@@ -481,7 +473,7 @@ api_response tenant_admin_response(self_ptr self, const tenant& t) {
   json relays = json::array();
   for (auto& r : self->state.relays) {
     json rj;
-    relay_to_admin_json(r, self->state.env->relay_domain, rj);
+    relay_to_admin_json(*r, self->state.env->relay_domain, rj);
     relays.push_back(std::move(rj));
   }
   j["relays"] = std::move(relays);
@@ -552,8 +544,8 @@ void admin_set_status(self_ptr self, tenant_call& call) {
     t.suspend_reason = reason;
     t.suspended_at = now;
     for (auto& r : self->state.relays)
-      if (r.status == relay_status::active) {
-        relay after = r;
+      if (r->status == relay_status::active) {
+        relay after = *r;
         after.status = relay_status::suspended;
         after.suspended_by = "tenant";
         after.suspend_reason = reason;
@@ -566,8 +558,8 @@ void admin_set_status(self_ptr self, tenant_call& call) {
     // Exactly the relays this suspension changed come back; the tenant's own
     // deactivations and an admin's suspension of a single relay stay.
     for (auto& r : self->state.relays)
-      if (r.status == relay_status::suspended && r.suspended_by == std::string("tenant")) {
-        relay after = r;
+      if (r->status == relay_status::suspended && r->suspended_by == std::string("tenant")) {
+        relay after = *r;
         after.status = relay_status::active;
         after.suspended_by.reset();
         after.suspend_reason.reset();
@@ -599,11 +591,10 @@ void admin_set_status(self_ptr self, tenant_call& call) {
           },
           call.respond, {},
           [self, t, changed, respond = call.respond] {
-            self->state.row = t;
+            set_row(self, t);
             for (auto& r : changed)
-              if (auto* cur = find_relay(self, r.id))
-                *cur = r;
-            show_all(self);  // takes effect at once, for the io threads' reads too
+              replace_relay(self, r);
+            show(self);  // takes effect at once, for the io threads' reads too
             respond(tenant_admin_response(self, t));
             for (auto& r : changed)
               sync_to_zooid(self, r);
@@ -711,9 +702,11 @@ tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey,
                              [snapshot, pubkey](SQLite::Database& db) { *snapshot = storage::load_tenant(db, pubkey); }})
     .await(
       [self, snapshot](bool) {
-        self->state.row = std::move(snapshot->row);
-        self->state.relays = std::move(snapshot->relays);
-        show_all(self);
+        if (snapshot->row)
+          set_row(self, *snapshot->row);
+        for (auto& r : snapshot->relays)
+          self->state.relays.push_back(std::make_shared<const relay>(std::move(r)));
+        show(self);
       },
       [self](caf::error& err) {
         log::error("tenant load failed", {{"error", caf::to_string(err)}});

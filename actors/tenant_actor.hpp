@@ -42,11 +42,11 @@ struct tenant_state {
   std::shared_ptr<const tenant_env> env;
   tenant_registry_actor registry;
   std::string pubkey;
-  std::optional<tenant> row;  // nullopt until the tenant exists in the database
-  std::vector<relay> relays;  // creation order
-  // `row` and `relays` as the API shows them, rendered; replaced after each
-  // committed change and published to env->views.
-  std::shared_ptr<const tenant_view> view = std::make_shared<const tenant_view>();
+  // Immutable once made: a change replaces the pointer, so the published view
+  // shares them instead of copying (the io threads may be reading them).
+  std::shared_ptr<const tenant> row;                 // null until the tenant exists in the database
+  std::vector<std::shared_ptr<const relay>> relays;  // creation order
+  std::shared_ptr<const tenant_view> view = std::make_shared<const tenant_view>();  // `row` + `relays`, published
   caf::actor_clock::time_point last_active;
   bool idle_armed = false;
 };

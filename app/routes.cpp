@@ -67,30 +67,31 @@ void add_health(http::router& r, const app_context& ctx) {
 /// then goes to the actor, which loads, creates or answers it.
 bool answer_from_view(const app_context& ctx, tenant_op op, const http::api_request& req,
                       http::responder& respond) {
-  if (!ctx.views)
+  if (!ctx.views || !ctx.cfg)
     return false;
   if (op != tenant_op::get_tenant && op != tenant_op::list_relays && op != tenant_op::get_relay)
     return false;
   auto view = ctx.views->find(req.pubkey);
   if (!view)
     return false;
+  const auto& domain = ctx.cfg->relay_domain;
   switch (op) {
     case tenant_op::get_tenant:
-      if (!view->tenant_json)
+      if (!view->row)
         return false;  // the first GET /tenant creates the tenant: the actor's job
-      respond(http::api_response::json(200, *view->tenant_json));
+      respond(http::api_response::json(200, render_tenant(*view->row)));
       return true;
     case tenant_op::list_relays: {
       auto page = parse_page(req.query_param("limit"), req.query_param("cursor"));
       if (auto* e = std::get_if<api_error>(&page))
         respond(http::api_response::error(*e));
       else
-        respond(http::api_response::json(200, render_relay_page(*view, std::get<page_request>(page))));
+        respond(http::api_response::json(200, render_relay_page(*view, std::get<page_request>(page), domain)));
       return true;
     }
     default:
-      if (auto* r = find_rendered_relay(*view, req.param("id")))
-        respond(http::api_response::json(200, r->json));
+      if (auto* r = find_relay(*view, req.param("id")))
+        respond(http::api_response::json(200, render_relay(*r, domain)));
       else
         respond(http::api_response::error(errc::not_found, "no such relay"));
       return true;

@@ -264,6 +264,7 @@ int main(int argc, char** argv) {
     env->idle_timeout = std::chrono::hours{24};  // never idle during the measurement
     env->storage_timeout = std::chrono::seconds{30};  // as app/main.cpp
     env->storage = storage;
+    env->views = std::make_shared<view_board>();  // as app/main.cpp: every loaded tenant publishes its view
     auto registry = sys.spawn(tenant_registry_impl, std::shared_ptr<const tenant_env>(env));
 
     answers a;

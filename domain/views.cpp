@@ -1,6 +1,10 @@
 #include "domain/views.hpp"
 
+#include <cstdio>
+
 #include <nlohmann/json.hpp>
+
+#include "domain/relay_rules.hpp"
 
 namespace relayhost {
 
@@ -27,6 +31,119 @@ void relay_to_json(const relay& r, std::string_view relay_domain, nlohmann::json
     {"created_at", r.created_at},
     {"updated_at", r.updated_at},
   };
+}
+
+namespace {
+
+// nlohmann's escaping with ensure_ascii off: '"', '\\' and the control characters;
+// every other byte of valid UTF-8 as it is. Invalid UTF-8 (which a JSON parse keeps
+// out of every field) goes through nlohmann itself, so it is replaced the same way.
+void append_escaped(std::string& out, std::string_view s) {
+  for (unsigned char c : s)
+    if (c >= 0x80) {
+      if (!utf8_length(s)) {
+        auto quoted = nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        out.append(quoted, 1, quoted.size() - 2);
+        return;
+      }
+      break;
+    }
+  size_t plain_from = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    auto c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\')
+      continue;
+    out.append(s.data() + plain_from, i - plain_from);
+    plain_from = i + 1;
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default: {
+        static const char hex[] = "0123456789abcdef";
+        const char buf[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+        out.append(buf, 6);
+      }
+    }
+  }
+  out.append(s.data() + plain_from, s.size() - plain_from);
+}
+
+void append_string(std::string& out, std::string_view s) {
+  out += '"';
+  append_escaped(out, s);
+  out += '"';
+}
+
+void append_int(std::string& out, int64_t v) {
+  char buf[24];
+  int n = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
+  out.append(buf, static_cast<size_t>(n));
+}
+
+void append_host(std::string& out, std::string_view scheme, const relay& r, std::string_view relay_domain) {
+  out += '"';
+  out += scheme;
+  append_escaped(out, r.subdomain);
+  out += '.';
+  append_escaped(out, relay_domain);
+  out += '"';
+}
+
+} // namespace
+
+// Keys in the order relay_to_json's object dumps them (nlohmann sorts keys).
+void append_relay_json(std::string& out, const relay& r, std::string_view relay_domain) {
+  out += "{\"created_at\":";
+  append_int(out, r.created_at);
+  out += ",\"description\":";
+  append_string(out, r.description);
+  out += ",\"host\":";
+  append_host(out, "", r, relay_domain);
+  out += ",\"icon\":";
+  if (r.icon)
+    append_string(out, *r.icon);
+  else
+    out += "null";
+  out += ",\"id\":";
+  append_string(out, r.id);
+  out += ",\"name\":";
+  append_string(out, r.name);
+  out += ",\"plan\":";
+  append_string(out, r.plan);
+  out += ",\"policy\":{\"public_join\":";
+  out += r.policy.public_join ? "true" : "false";
+  out += ",\"strip_signatures\":";
+  out += r.policy.strip_signatures ? "true" : "false";
+  out += "},\"status\":";
+  append_string(out, to_string(r.status));
+  out += ",\"subdomain\":";
+  append_string(out, r.subdomain);
+  out += ",\"sync\":{\"attempts\":";
+  append_int(out, r.sync.attempts);
+  out += ",\"error\":";
+  if (r.sync.error)
+    append_string(out, *r.sync.error);
+  else
+    out += "null";
+  out += ",\"last_attempt_at\":";
+  if (r.sync.last_attempt_at)
+    append_int(out, *r.sync.last_attempt_at);
+  else
+    out += "null";
+  out += ",\"state\":";
+  append_string(out, to_string(r.sync.state));
+  out += "},\"tenant\":";
+  append_string(out, r.tenant);
+  out += ",\"updated_at\":";
+  append_int(out, r.updated_at);
+  out += ",\"url\":";
+  append_host(out, "wss://", r, relay_domain);
+  out += '}';
 }
 
 void tenant_to_json(const tenant& t, nlohmann::json& out) {

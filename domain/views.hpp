@@ -14,6 +14,11 @@ namespace relayhost {
 /// The relay object of api.md; host/url derive from RELAY_DOMAIN.
 void relay_to_json(const relay& r, std::string_view relay_domain, nlohmann::json& out);
 
+/// The same relay object appended to `out` as serialized JSON, byte for byte what
+/// dumping relay_to_json gives (keys in its order, its escapes, U+FFFD for invalid
+/// UTF-8), without building a document: GET routes render lists with it.
+void append_relay_json(std::string& out, const relay& r, std::string_view relay_domain);
+
 /// The relay as admins see it: the relay object plus who suspended it and why.
 void relay_to_admin_json(const relay& r, std::string_view relay_domain, nlohmann::json& out);
 
