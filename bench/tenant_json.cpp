@@ -1,9 +1,9 @@
-// What rendering a relay list costs, as GET /tenant/relays does it (tenant_actor.cpp
-// list_relays: an nlohmann DOM per relay through domain/views.cpp relay_to_json, an
-// outer object, dump with error_handler replace), against a prototype that appends
-// the same bytes straight to a string. The prototype's output is checked to be
-// byte-identical (keys in nlohmann's std::map order, the same escapes) before timing,
-// over relays with plain and awkward strings. One thread; interleaved rounds; the
+// What rendering a relay list costs: an nlohmann DOM per relay through
+// domain/views.cpp relay_to_json, an outer object, dump with error_handler replace
+// (how GET /tenant/relays rendered until views), against append_relay_json, which
+// GET routes use now and which appends the same bytes straight to a string. The
+// outputs are checked to be byte-identical before timing, over relays with plain
+// and awkward strings. One thread; interleaved rounds; the
 // best round is reported (interference only slows a round down).
 //
 //   bench_tenant_json [--relays 3] [--iterations 20000] [--rounds 7]
@@ -28,7 +28,7 @@ using clock_type = std::chrono::steady_clock;
 
 namespace {
 
-// -- what the tenant actor does today -------------------------------------------
+// -- the DOM, as before -------------------------------------------
 
 std::string render_nlohmann(const std::vector<relay>& relays, std::string_view domain,
                             std::optional<int64_t> next) {
@@ -42,96 +42,7 @@ std::string render_nlohmann(const std::vector<relay>& relays, std::string_view d
   return out.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// -- the prototype: append the bytes --------------------------------------------
-
-// nlohmann's escaping with ensure_ascii=false, for valid UTF-8 (what reaches a relay's
-// fields: they come out of a JSON parse or are ASCII by construction).
-void append_string(std::string& out, std::string_view s) {
-  out += '"';
-  size_t plain_from = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    out.append(s.data() + plain_from, i - plain_from);
-    plain_from = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: {
-        static const char hex[] = "0123456789abcdef";
-        char buf[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        out.append(buf, 6);
-      }
-    }
-  }
-  out.append(s.data() + plain_from, s.size() - plain_from);
-  out += '"';
-}
-
-void append_int(std::string& out, int64_t v) {
-  char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "%lld", static_cast<long long>(v));
-  out.append(buf, static_cast<size_t>(n));
-}
-
-template <class T, class F>
-void append_opt(std::string& out, const std::optional<T>& v, F f) {
-  if (v)
-    f(*v);
-  else
-    out += "null";
-}
-
-// Keys in the order nlohmann's std::map-backed object dumps them (alphabetical).
-void append_relay(std::string& out, const relay& r, std::string_view domain) {
-  out += "{\"created_at\":";
-  append_int(out, r.created_at);
-  out += ",\"description\":";
-  append_string(out, r.description);
-  out += ",\"host\":\"";
-  out += r.subdomain;  // a DNS label: nothing to escape
-  out += '.';
-  out += domain;
-  out += "\",\"icon\":";
-  append_opt(out, r.icon, [&](const std::string& s) { append_string(out, s); });
-  out += ",\"id\":";
-  append_string(out, r.id);
-  out += ",\"name\":";
-  append_string(out, r.name);
-  out += ",\"plan\":";
-  append_string(out, r.plan);
-  out += ",\"policy\":{\"public_join\":";
-  out += r.policy.public_join ? "true" : "false";
-  out += ",\"strip_signatures\":";
-  out += r.policy.strip_signatures ? "true" : "false";
-  out += "},\"status\":\"";
-  out += to_string(r.status);
-  out += "\",\"subdomain\":\"";
-  out += r.subdomain;
-  out += "\",\"sync\":{\"attempts\":";
-  append_int(out, r.sync.attempts);
-  out += ",\"error\":";
-  append_opt(out, r.sync.error, [&](const std::string& s) { append_string(out, s); });
-  out += ",\"last_attempt_at\":";
-  append_opt(out, r.sync.last_attempt_at, [&](int64_t v) { append_int(out, v); });
-  out += ",\"state\":\"";
-  out += to_string(r.sync.state);
-  out += "\"},\"tenant\":";
-  append_string(out, r.tenant);
-  out += ",\"updated_at\":";
-  append_int(out, r.updated_at);
-  out += ",\"url\":\"wss://";
-  out += r.subdomain;
-  out += '.';
-  out += domain;
-  out += "\"}";
-}
+// -- what GET routes do now: domain/views.cpp append_relay_json --------------------
 
 std::string render_direct(const std::vector<relay>& relays, std::string_view domain, std::optional<int64_t> next) {
   std::string out;
@@ -142,11 +53,11 @@ std::string render_direct(const std::vector<relay>& relays, std::string_view dom
     if (!first)
       out += ',';
     first = false;
-    append_relay(out, r, domain);
+    append_relay_json(out, r, domain);
   }
   out += "],\"next_cursor\":";
   if (next)
-    append_string(out, encode_cursor(*next));
+    out += "\"" + encode_cursor(*next) + "\"";
   else
     out += "null";
   out += '}';
