@@ -16,7 +16,7 @@ namespace relayhost {
 
 namespace {
 
-using self_ptr = admin_actor::stateful_pointer<admin_state>;
+using self_ptr = instrumented_pointer<admin_actor, admin_state>;
 using http::api_response;
 using json = nlohmann::json;
 

@@ -9,6 +9,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/instrumented.hpp"
 
 namespace relayhost {
 
@@ -24,7 +25,7 @@ struct admin_state {
   std::shared_ptr<const admin_env> env;
 };
 
-admin_actor::behavior_type admin_actor_impl(admin_actor::stateful_pointer<admin_state> self,
+admin_actor::behavior_type admin_actor_impl(instrumented_pointer<admin_actor, admin_state> self,
                                             std::shared_ptr<const admin_env> env);
 
 } // namespace relayhost

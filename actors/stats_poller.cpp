@@ -15,7 +15,7 @@ namespace relayhost {
 
 namespace {
 
-using self_ptr = stats_poller_actor::stateful_pointer<stats_poller_state>;
+using self_ptr = instrumented_pointer<stats_poller_actor, stats_poller_state>;
 
 /// Rows by status as counted on the storage thread, stored when the read answers.
 struct status_counts {

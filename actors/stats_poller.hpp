@@ -21,6 +21,7 @@
 #include <caf/typed_actor.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/instrumented.hpp"
 
 namespace relayhost {
 
@@ -99,7 +100,7 @@ struct stats_poller_state {
 
 /// The poller's behavior. Any of the three handles may be invalid (that source
 /// is skipped). It polls at once, then every actor_interval, until it is stopped.
-stats_poller_actor::behavior_type stats_poller_impl(stats_poller_actor::stateful_pointer<stats_poller_state> self,
+stats_poller_actor::behavior_type stats_poller_impl(instrumented_pointer<stats_poller_actor, stats_poller_state> self,
                                                     std::shared_ptr<ops_stats> out, tenant_registry_actor registry,
                                                     zooid_actor zooid, storage_actor storage,
                                                     stats_poller_options opts);

@@ -135,7 +135,7 @@ void storage_state::commit() {
 
 namespace {
 
-using self_pointer = storage_actor::stateful_pointer<storage_state>;
+using self_pointer = instrumented_pointer<storage_actor, storage_state>;
 
 // Runs one write inside the open transaction, isolated by a savepoint. On success it
 // joins the pending batch; on failure only its own changes are undone and it alone

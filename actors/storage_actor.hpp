@@ -17,6 +17,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/instrumented.hpp"
 #include "storage/database.hpp"
 #include "storage/statement_cache.hpp"
 
@@ -84,7 +85,7 @@ struct storage_state {
 
 /// The storage actor's behavior. Tests spawn it with `sys.spawn(make_storage, …)`;
 /// the application uses spawn_storage. The database must be open and migrated.
-storage_actor::behavior_type make_storage(storage_actor::stateful_pointer<storage_state> self,
+storage_actor::behavior_type make_storage(instrumented_pointer<storage_actor, storage_state> self,
                                           std::unique_ptr<SQLite::Database> db, storage_options opts);
 
 /// Spawns the storage actor detached (its own thread: it blocks on disk and must not

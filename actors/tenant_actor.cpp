@@ -21,7 +21,7 @@ namespace relayhost {
 
 namespace {
 
-using self_ptr = tenant_actor::stateful_pointer<tenant_state>;
+using self_ptr = instrumented_pointer<tenant_actor, tenant_state>;
 using http::api_response;
 using json = nlohmann::json;
 

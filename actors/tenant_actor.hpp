@@ -14,6 +14,7 @@
 #include <caf/timespan.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/instrumented.hpp"
 #include "actors/view_board.hpp"
 #include "domain/model.hpp"
 #include "domain/relay_rules.hpp"
@@ -51,7 +52,7 @@ struct tenant_state {
   bool idle_armed = false;
 };
 
-tenant_actor::behavior_type tenant_actor_impl(tenant_actor::stateful_pointer<tenant_state> self,
+tenant_actor::behavior_type tenant_actor_impl(instrumented_pointer<tenant_actor, tenant_state> self,
                                               std::string pubkey, std::shared_ptr<const tenant_env> env,
                                               tenant_registry_actor registry);
 

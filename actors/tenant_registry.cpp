@@ -8,7 +8,7 @@ namespace relayhost {
 
 namespace {
 
-using self_ptr = tenant_registry_actor::stateful_pointer<tenant_registry_state>;
+using self_ptr = instrumented_pointer<tenant_registry_actor, tenant_registry_state>;
 
 tenant_actor spawn_tenant(self_ptr self, const std::string& pubkey) {
   // Monitored: the registry learns of every end, normal or not, through its down

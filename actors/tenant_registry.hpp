@@ -14,6 +14,7 @@
 #include <caf/actor_addr.hpp>
 
 #include "actors/fwd.hpp"
+#include "actors/instrumented.hpp"
 #include "actors/tenant_actor.hpp"
 
 namespace relayhost {
@@ -30,7 +31,7 @@ struct tenant_registry_state {
 };
 
 tenant_registry_actor::behavior_type
-tenant_registry_impl(tenant_registry_actor::stateful_pointer<tenant_registry_state> self,
+tenant_registry_impl(instrumented_pointer<tenant_registry_actor, tenant_registry_state> self,
                      std::shared_ptr<const tenant_env> env);
 
 } // namespace relayhost

@@ -13,7 +13,7 @@ namespace relayhost {
 
 namespace {
 
-using self_ptr = zooid_actor::stateful_pointer<zooid_state>;
+using self_ptr = instrumented_pointer<zooid_actor, zooid_state>;
 using entry = zooid_state::entry;
 
 // A POST answered "already exists" becomes a PATCH, a PATCH answered "not found"

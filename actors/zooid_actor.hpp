@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "actors/fwd.hpp"
+#include "actors/instrumented.hpp"
 #include "domain/sealed_box.hpp"
 #include "domain/zooid_config.hpp"
 #include "nostr/keys.hpp"
@@ -94,7 +95,7 @@ struct zooid_state {
   zooid_stats stats;
 };
 
-zooid_actor::behavior_type zooid_actor_impl(zooid_actor::stateful_pointer<zooid_state> self,
+zooid_actor::behavior_type zooid_actor_impl(instrumented_pointer<zooid_actor, zooid_state> self,
                                             std::shared_ptr<const zooid_env> env);
 
 } // namespace relayhost

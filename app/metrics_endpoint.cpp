@@ -262,6 +262,8 @@ std::unique_ptr<metrics_endpoint> start_metrics_endpoint(const endpoint& addr, m
   opts.host = addr.host;
   opts.port = addr.port;
   opts.io_threads = metrics_io_threads;
+  // A scrape every 15 s would be most of the log at info; it shows at LOG_LEVEL=debug.
+  opts.request_log_level = log::level::debug;
   register_source_metrics(reg, std::move(src));
   auto server = std::make_unique<http::server>(std::move(opts), make_metrics_router(reg));
   if (auto err = server->start()) {

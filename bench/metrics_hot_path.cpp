@@ -85,6 +85,7 @@ int main(int argc, char** argv) {
       reg.histogram_family("bench_latency_seconds", "h", {}, metrics::default_duration_buckets())
           .with({});
   auto& depth = reg.gauge_family("bench_depth", "h").with({});
+  auto& sharded_depth = reg.sharded_gauge_family("bench_sharded_depth", "h").with({});
   plain_counter plain;
 
   for (int threads : {1, 2}) {
@@ -110,6 +111,10 @@ int main(int argc, char** argv) {
     report("gauge inc()", threads, run(threads, n / 4, [&](std::uint64_t k) {
              for (std::uint64_t i = 0; i < k; ++i)
                depth.inc();
+           }));
+    report("sharded gauge inc()", threads, run(threads, n / 4, [&](std::uint64_t k) {
+             for (std::uint64_t i = 0; i < k; ++i)
+               sharded_depth.inc();
            }));
   }
   const auto start = std::chrono::steady_clock::now();

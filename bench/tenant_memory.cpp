@@ -225,7 +225,7 @@ int main(int argc, char** argv) {
   auto box = std::make_shared<const sealed_box>(secret);
 
   // The fixed part of one tenant actor (its heap-allocated strings and relays come on top).
-  using tenant_impl = std::remove_pointer_t<tenant_actor::stateful_pointer<tenant_state>>;
+  using tenant_impl = std::remove_pointer_t<instrumented_pointer<tenant_actor, tenant_state>>;
   std::printf("sizeof: actor object %zu B (of which tenant_state %zu B) + control block %zu B; "
               "relay %zu B, tenant %zu B\n",
               sizeof(tenant_impl), sizeof(tenant_state), sizeof(caf::actor_control_block), sizeof(relay),

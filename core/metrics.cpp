@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <limits>
@@ -114,6 +115,12 @@ void append_escaped(std::string& out, std::string_view s, bool quote) {
 }
 
 void append_uint(std::string& out, std::uint64_t v) {
+  char buf[24];
+  auto res = std::to_chars(buf, buf + sizeof buf, v);
+  out.append(buf, res.ptr);
+}
+
+void append_int(std::string& out, std::int64_t v) {
   char buf[24];
   auto res = std::to_chars(buf, buf + sizeof buf, v);
   out.append(buf, res.ptr);
@@ -299,10 +306,40 @@ std::uint64_t counter::value() const noexcept {
   return sum;
 }
 
+sharded_gauge::sharded_gauge()
+    : shards_(new detail::counter_shard[counter_shard_count()]),
+      shard_mask_(counter_shard_count() - 1) {}
+
+std::int64_t sharded_gauge::value() const noexcept {
+  std::uint64_t sum = 0;
+  for (unsigned i = 0; i <= shard_mask_; ++i)
+    sum += shards_[i].value.load(std::memory_order_relaxed);
+  return static_cast<std::int64_t>(sum); // modulo 2^64: a negative level reads back as such
+}
+
+namespace {
+std::uint64_t double_bits(double v) {
+  std::uint64_t bits;
+  std::memcpy(&bits, &v, sizeof bits);
+  return bits;
+}
+double bits_double(std::uint64_t bits) {
+  double v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
+std::size_t round_up(std::size_t n, std::size_t to) { return (n + to - 1) / to * to; }
+} // namespace
+
 histogram::histogram(const std::vector<double>& bounds)
-    : bounds_(bounds), buckets_(new std::atomic<std::uint64_t>[bounds.size() + 1]) {
-  for (std::size_t i = 0; i <= bounds_.size(); ++i)
-    buckets_[i].store(0, std::memory_order_relaxed);
+    : bounds_(bounds),
+      cells_per_shard_(round_up(1 + bounds.size() + 1, detail::histogram_line::cells)),
+      shard_mask_(counter_shard_count() - 1),
+      lines_(new detail::histogram_line[counter_shard_count() * cells_per_shard_ /
+                                        detail::histogram_line::cells]) {
+  for (unsigned s = 0; s <= shard_mask_; ++s)
+    for (std::size_t i = 0; i < cells_per_shard_; ++i)
+      cell(s, i).store(i == 0 ? double_bits(0.0) : 0, std::memory_order_relaxed);
 }
 
 void histogram::observe(double v) noexcept {
@@ -311,27 +348,41 @@ void histogram::observe(double v) noexcept {
   // `le` is inclusive: v lands in the first bucket whose bound is >= v.
   const auto i = static_cast<std::size_t>(std::lower_bound(bounds_.begin(), bounds_.end(), v) -
                                           bounds_.begin());
-  buckets_[i].fetch_add(1, std::memory_order_relaxed);
-  double cur = sum_.load(std::memory_order_relaxed);
-  while (!sum_.compare_exchange_weak(cur, cur + v, std::memory_order_relaxed)) {
+  const unsigned shard = detail::thread_slot() & shard_mask_;
+  cell(shard, 1 + i).fetch_add(1, std::memory_order_relaxed);
+  auto& sum = cell(shard, 0);
+  std::uint64_t cur = sum.load(std::memory_order_relaxed);
+  while (!sum.compare_exchange_weak(cur, double_bits(bits_double(cur) + v),
+                                    std::memory_order_relaxed)) {
   }
 }
 
 std::vector<std::uint64_t> histogram::cumulative_counts() const {
   std::vector<std::uint64_t> out(bounds_.size() + 1);
+  for (unsigned s = 0; s <= shard_mask_; ++s)
+    for (std::size_t i = 0; i < out.size(); ++i)
+      out[i] += cell(s, 1 + i).load(std::memory_order_relaxed);
   std::uint64_t running = 0;
-  for (std::size_t i = 0; i < out.size(); ++i) {
-    running += buckets_[i].load(std::memory_order_relaxed);
-    out[i] = running;
+  for (auto& n : out) {
+    running += n;
+    n = running;
   }
   return out;
 }
 
 std::uint64_t histogram::count() const noexcept {
   std::uint64_t n = 0;
-  for (std::size_t i = 0; i <= bounds_.size(); ++i)
-    n += buckets_[i].load(std::memory_order_relaxed);
+  for (unsigned s = 0; s <= shard_mask_; ++s)
+    for (std::size_t i = 0; i <= bounds_.size(); ++i)
+      n += cell(s, 1 + i).load(std::memory_order_relaxed);
   return n;
+}
+
+double histogram::sum() const noexcept {
+  double total = 0;
+  for (unsigned s = 0; s <= shard_mask_; ++s)
+    total += bits_double(cell(s, 0).load(std::memory_order_relaxed));
+  return total;
 }
 
 std::size_t detail::hash_labels(const std::string_view* values, std::size_t n) noexcept {
@@ -432,6 +483,7 @@ namespace {
 template <class T> constexpr metric_type type_of();
 template <> constexpr metric_type type_of<counter>() { return metric_type::counter; }
 template <> constexpr metric_type type_of<gauge>() { return metric_type::gauge; }
+template <> constexpr metric_type type_of<sharded_gauge>() { return metric_type::gauge; }
 template <> constexpr metric_type type_of<histogram>() { return metric_type::histogram; }
 } // namespace
 
@@ -475,6 +527,16 @@ template <> void family<gauge>::render(std::string& out) const {
   }
 }
 
+template <> void family<sharded_gauge>::render(std::string& out) const {
+  append_header(out, *this);
+  for (const auto* c : index_.sorted()) {
+    append_series(out, name(), {}, label_names(), c->label_values);
+    out += ' ';
+    append_int(out, static_cast<const detail::node<sharded_gauge>*>(c)->metric.value());
+    out += '\n';
+  }
+}
+
 template <> void family<histogram>::render(std::string& out) const {
   append_header(out, *this);
   std::vector<std::string> le(bounds_.size());
@@ -506,6 +568,7 @@ template <> void family<histogram>::render(std::string& out) const {
 
 template class family<counter>;
 template class family<gauge>;
+template class family<sharded_gauge>;
 template class family<histogram>;
 
 callback_family::callback_family(metric_type type, std::string name, std::string help,
@@ -632,6 +695,13 @@ family<gauge>& registry::gauge_family(std::string_view name, std::string_view he
                                       std::initializer_list<std::string_view> label_names,
                                       std::size_t max_children) {
   return add_family<gauge>(name, help, label_names, max_children, {});
+}
+
+family<sharded_gauge>&
+registry::sharded_gauge_family(std::string_view name, std::string_view help,
+                               std::initializer_list<std::string_view> label_names,
+                               std::size_t max_children) {
+  return add_family<sharded_gauge>(name, help, label_names, max_children, {});
 }
 
 family<histogram>& registry::histogram_family(std::string_view name, std::string_view help,

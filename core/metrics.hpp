@@ -8,10 +8,10 @@
 //       {"route", "method", "status"});
 //   requests.with({route, method, "200"}).inc();
 //
-// Hot path: an increment is one relaxed atomic add on storage owned by the child (a
-// counter is sharded across cache lines by thread, so threads do not bounce one
-// line). `with()` finds a child without any lock; a mutex is taken only to create a
-// child. Children are never freed before their registry, so a reference returned by
+// Hot path: an increment is one relaxed atomic add on storage owned by the child
+// (counters, sharded gauges and histograms are sharded across cache lines by thread,
+// so threads do not bounce one line). `with()` finds a child without any lock; a
+// mutex is taken only to create a child. Children are never freed before their registry, so a reference returned by
 // `with()` can be cached for the life of the registry (forever for the global one).
 //
 // Cardinality is bounded: each family holds at most `max_children` label tuples; any
@@ -112,12 +112,50 @@ private:
   std::atomic<double> value_{0};
 };
 
+/// A gauge that moves only by whole steps, sharded across cache lines by thread like
+/// `counter`: for levels that many threads change on a hot path (mailbox depths, live
+/// actors), where `gauge`'s one CAS'd line would bounce between cores. No set(): the
+/// value is the sum of every thread's steps. A read racing with writers may see one
+/// step without another that happened before it on another thread (an inc without
+/// its matching dec, or the reverse): off by the steps in flight, exact at rest.
+class sharded_gauge {
+public:
+  sharded_gauge();
+  sharded_gauge(const sharded_gauge&) = delete;
+  sharded_gauge& operator=(const sharded_gauge&) = delete;
+
+  // Steps are added modulo 2^64 (two's complement), so a dec on one shard and the
+  // inc on another still sum exactly.
+  void inc(std::int64_t n = 1) noexcept { add(static_cast<std::uint64_t>(n)); }
+  void dec(std::int64_t n = 1) noexcept { add(0 - static_cast<std::uint64_t>(n)); }
+
+  /// The sum over all shards (exact once writers have stopped).
+  std::int64_t value() const noexcept;
+
+private:
+  void add(std::uint64_t n) noexcept {
+    shards_[detail::thread_slot() & shard_mask_].value.fetch_add(n, std::memory_order_relaxed);
+  }
+  std::unique_ptr<detail::counter_shard[]> shards_;
+  unsigned shard_mask_;
+};
+
+namespace detail {
+/// One cache line of a histogram shard.
+struct alignas(64) histogram_line {
+  static constexpr std::size_t cells = 64 / sizeof(std::atomic<std::uint64_t>);
+  std::atomic<std::uint64_t> cell[cells];
+};
+} // namespace detail
+
 /// Observations counted in fixed buckets. Buckets are stored non-cumulative (one
 /// relaxed add per observation) and summed into cumulative `le` buckets when exposed;
 /// `_count` is the sum of all buckets, so it always equals the `+Inf` bucket. The sum
 /// is a double accumulated with a relaxed CAS loop: exact for values that are exact
 /// in binary, with no fixed resolution imposed on small values. NaN is ignored (it
-/// would poison `_sum` for the life of the process).
+/// would poison `_sum` for the life of the process). Buckets and sum are sharded by
+/// thread like `counter` (each shard on its own cache lines), so threads observing
+/// the same histogram (every actor of one type) do not contend.
 class histogram {
 public:
   /// `bounds`: finite, strictly increasing upper bounds; must outlive the histogram.
@@ -132,12 +170,19 @@ public:
   /// Cumulative counts, one per bound plus the last for +Inf.
   std::vector<std::uint64_t> cumulative_counts() const;
   std::uint64_t count() const noexcept;
-  double sum() const noexcept { return sum_.load(std::memory_order_relaxed); }
+  double sum() const noexcept;
 
 private:
+  // Cell 0 of a shard holds the bits of its sum (a double); cells 1… its buckets.
+  std::atomic<std::uint64_t>& cell(unsigned shard, std::size_t i) const noexcept {
+    const std::size_t k = shard * cells_per_shard_ + i;
+    return lines_[k / detail::histogram_line::cells].cell[k % detail::histogram_line::cells];
+  }
+
   const std::vector<double>& bounds_;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> buckets_; // bounds_.size() + 1
-  std::atomic<double> sum_{0};
+  std::size_t cells_per_shard_; // whole cache lines: 1 + bounds_.size() + 1, rounded up
+  unsigned shard_mask_;
+  std::unique_ptr<detail::histogram_line[]> lines_;
 };
 
 /// Observes the seconds between construction and destruction into a histogram.
@@ -286,9 +331,11 @@ private:
 
 template <> void family<counter>::render(std::string& out) const;
 template <> void family<gauge>::render(std::string& out) const;
+template <> void family<sharded_gauge>::render(std::string& out) const;
 template <> void family<histogram>::render(std::string& out) const;
 extern template class family<counter>;
 extern template class family<gauge>;
+extern template class family<sharded_gauge>;
 extern template class family<histogram>;
 
 /// One sample of a callback family: label values (as many as label names) and value.
@@ -337,6 +384,11 @@ public:
   family<gauge>& gauge_family(std::string_view name, std::string_view help,
                               std::initializer_list<std::string_view> label_names = {},
                               std::size_t max_children = default_max_children);
+  /// Exposed as a gauge; for levels changed by many threads on a hot path.
+  family<sharded_gauge>& sharded_gauge_family(
+      std::string_view name, std::string_view help,
+      std::initializer_list<std::string_view> label_names = {},
+      std::size_t max_children = default_max_children);
   /// `bounds`: finite and strictly increasing; `+Inf` is implicit (a trailing +Inf is dropped).
   family<histogram>& histogram_family(std::string_view name, std::string_view help,
                                       std::initializer_list<std::string_view> label_names,
@@ -402,6 +454,12 @@ inline family<gauge>& gauge_family(std::string_view name, std::string_view help,
                                    std::initializer_list<std::string_view> label_names = {},
                                    std::size_t max_children = default_max_children) {
   return registry::global().gauge_family(name, help, label_names, max_children);
+}
+inline family<sharded_gauge>&
+sharded_gauge_family(std::string_view name, std::string_view help,
+                     std::initializer_list<std::string_view> label_names = {},
+                     std::size_t max_children = default_max_children) {
+  return registry::global().sharded_gauge_family(name, help, label_names, max_children);
 }
 inline family<histogram>& histogram_family(std::string_view name, std::string_view help,
                                            std::initializer_list<std::string_view> label_names,

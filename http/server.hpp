@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/log.hpp"
 #include "http/router.hpp"
 
 namespace relayhost::http {
@@ -51,6 +52,10 @@ struct server_options {
                                             // it reads the response instead of a TCP reset
   /// Called after each response is written (or failed to write); may be empty.
   std::function<void(const request_record&)> on_complete;
+  /// Level of the one "http request" line per response. A listener polled every
+  /// few seconds by a machine (the metrics scrape) uses debug, so its polls do not
+  /// drown the public listener's lines at the default info level.
+  log::level request_log_level = log::level::info;
 };
 
 class server {

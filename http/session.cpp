@@ -369,15 +369,16 @@ void session::finish_request() {
       // A metrics hook must not take a connection down.
     }
   }
-  if (log::enabled(log::level::info)) {
+  if (const auto lvl = ctx_.options.request_log_level; log::enabled(lvl)) {
     char duration[32];
     std::snprintf(duration, sizeof duration, "%.3f", ms);
-    log::info("http request", {{"method", method_},
-                               {"route", std::string(route_)},
-                               {"status", std::to_string(status_)},
-                               {"ms", duration},
-                               {"id", request_id_},
-                               {"remote", remote_}});
+    log::write(lvl, "http request",
+               {{"method", method_},
+                {"route", std::string(route_)},
+                {"status", std::to_string(status_)},
+                {"ms", duration},
+                {"id", request_id_},
+                {"remote", remote_}});
   }
 }
 

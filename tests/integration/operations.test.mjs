@@ -1,9 +1,11 @@
 // The operators' view of a running relayhost: GET /metrics on METRICS_ADDR (and not
 // on the public port) parses line by line as Prometheus text 0.0.4, its counters
-// move by exactly the requests made, and 10,000 different unknown paths add no
-// more than a bounded number of series; with LOG_FORMAT=json every output line is
-// a JSON object with time, level and msg, and neither an NWC URI, its secret nor
-// an Authorization header ever reaches it; /openapi.json is public OpenAPI 3.1.
+// move by exactly the requests made, every actor type reports its live count,
+// messages handled, handling time and mailbox depth, and 10,000 different unknown
+// paths add no more than a bounded number of series; with LOG_FORMAT=json every
+// output line is a JSON object with time, level and msg (scrapes only at debug), and
+// neither an NWC URI, its secret nor an Authorization header ever reaches it;
+// /openapi.json is public OpenAPI 3.1.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
@@ -290,6 +292,10 @@ test('/metrics is served on METRICS_ADDR, parses, and has the relayhost metrics'
     ['relayhost_zooid_health', 'gauge'],
     ['relayhost_tenants', 'gauge'],
     ['relayhost_relays', 'gauge'],
+    ['relayhost_actor_live', 'gauge'],
+    ['relayhost_actor_mailbox_depth', 'gauge'],
+    ['relayhost_actor_messages_total', 'counter'],
+    ['relayhost_actor_handling_seconds', 'histogram'],
     ['process_cpu_seconds_total', 'counter'],
     ['process_resident_memory_bytes', 'gauge'],
   ]) {
@@ -343,6 +349,46 @@ test('counters move by exactly the requests made', async () => {
   assert.ok(valueOf(loaded.parsed, 'relayhost_tenant_actors_loaded') >= 1);
   assert.ok(valueOf(loaded.parsed, 'relayhost_storage_writes_total', { outcome: 'committed' }) > writes0);
   assert.equal(valueOf(loaded.parsed, 'relayhost_http_requests_total', { route: '/tenant', method: 'GET', status: '200' }), 1);
+});
+
+test('per actor type: live actors, messages handled, handling time and mailbox depth', async () => {
+  const actor = (p, name, type) => valueOf(p, name, { type }) ?? 0;
+  const before = await scrape();
+  const tenant0 = actor(before.parsed, 'relayhost_actor_messages_total', 'tenant');
+  const registry0 = actor(before.parsed, 'relayhost_actor_messages_total', 'tenant_registry');
+  const storage0 = actor(before.parsed, 'relayhost_actor_messages_total', 'storage');
+  // A new tenant: its first call loads it (a storage read) and creates its row (a
+  // write). GET /tenant/invoices always goes through the registry to the tenant's
+  // actor (other reads of a loaded tenant are answered from its published view).
+  const t = new Client(rh);
+  assert.equal((await t.get('/tenant')).status, 200);
+  const n = 3;
+  for (let i = 0; i < n; i++) assert.equal((await t.get('/tenant/invoices')).status, 200);
+  // Tenant actors get no other messages here (no relays, so no zooid outcomes): once
+  // the answers are written their mailboxes are empty.
+  const after = await scrapeUntil(
+    (p) => actor(p, 'relayhost_actor_messages_total', 'tenant') >= tenant0 + n && actor(p, 'relayhost_actor_mailbox_depth', 'tenant') === 0,
+  );
+  const p = after.parsed;
+  assert.ok(actor(p, 'relayhost_actor_messages_total', 'tenant') >= tenant0 + n, 'each call is a message to the tenant actor');
+  assert.ok(actor(p, 'relayhost_actor_messages_total', 'tenant_registry') >= registry0 + n, 'each call is routed by the registry');
+  assert.ok(actor(p, 'relayhost_actor_messages_total', 'storage') >= storage0 + 2, 'a read and a write at least');
+  assert.equal(actor(p, 'relayhost_actor_mailbox_depth', 'tenant'), 0);
+  for (const type of ['tenant', 'tenant_registry', 'storage']) {
+    assert.ok(actor(p, 'relayhost_actor_handling_seconds_count', type) > 0, `${type} handling time observed`);
+    assert.ok(actor(p, 'relayhost_actor_handling_seconds_sum', type) >= 0);
+  }
+  // One of each singleton actor; at least the tenant just loaded.
+  for (const type of ['storage', 'tenant_registry', 'zooid_client', 'admin', 'stats_poller'])
+    assert.equal(actor(p, 'relayhost_actor_live', type), 1, `one ${type} actor`);
+  assert.ok(actor(p, 'relayhost_actor_live', 'tenant') >= 1);
+  // Every series of the families is labelled with one of the known types, and a
+  // depth is a whole number of messages.
+  const types = new Set(['storage', 'tenant', 'tenant_registry', 'zooid_client', 'admin', 'stats_poller']);
+  for (const s of p.samples.filter((x) => x.family.startsWith('relayhost_actor_') && 'type' in x.labels)) {
+    assert.ok(types.has(s.labels.type), `type label "${s.labels.type}"`);
+    if (s.family === 'relayhost_actor_mailbox_depth' || s.family === 'relayhost_actor_live') assert.ok(Number.isInteger(s.value), `${s.name} ${s.value}`);
+  }
 });
 
 test('10,000 different unknown paths add a bounded number of series', async () => {
@@ -408,6 +454,12 @@ test('LOG_FORMAT=json: every line is a JSON object with time, level and msg', as
   assert.equal(logged.route, '/healthz');
   assert.equal(logged.status, '200');
   assert.equal(logged.method, 'GET');
+  assert.equal(logged.level, 'info');
+  // Scrapes of the metrics listener are logged at debug only (this server runs at
+  // LOG_LEVEL=debug, so they are there), not to drown the public requests at info.
+  const scrapes = lines.map((l) => JSON.parse(l)).filter((j) => j.msg === 'http request' && j.route === '/metrics');
+  assert.ok(scrapes.length > 0, 'earlier tests scraped /metrics');
+  for (const j of scrapes) assert.equal(j.level, 'debug');
   // The line operators copy into zooid's configuration.
   const zooid = lines.map((l) => JSON.parse(l)).find((j) => j.msg === 'zooid settings for this relayhost');
   assert.ok(zooid && zooid.API_HOST && /^[0-9a-f]{64}$/.test(zooid.API_WHITELIST));

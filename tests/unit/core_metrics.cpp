@@ -458,6 +458,46 @@ CAF_TEST(concurrent increments give exact totals) {
   CAF_CHECK(racy_total > 0);
 }
 
+CAF_TEST(sharded gauges expose the sum of the steps of every thread) {
+  metrics::registry reg;
+  auto& fam = reg.sharded_gauge_family("rh_depth", "Depth", {"type"});
+  auto& a = fam.with({"a"});
+  a.inc(5);
+  a.dec(7);
+  fam.with({"b"}).inc();
+  CAF_CHECK_EQUAL(a.value(), -2);
+  CAF_CHECK_EQUAL(reg.expose(), "# HELP rh_depth Depth\n"
+                                "# TYPE rh_depth gauge\n"
+                                "rh_depth{type=\"a\"} -2\n"
+                                "rh_depth{type=\"b\"} 1\n");
+  // Steps up on some threads and down on others (other shards) cancel exactly.
+  constexpr int threads = 4;
+  constexpr int per_thread = 500'000;
+  auto& level = fam.with({"c"});
+  std::atomic<int> ready{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t)
+    pool.emplace_back([&, t] {
+      ready.fetch_add(1);
+      while (ready.load() < threads) {
+      }
+      for (int i = 0; i < per_thread; ++i) {
+        if (t % 2)
+          level.dec();
+        else
+          level.inc();
+      }
+      level.inc(t + 1);
+    });
+  for (auto& th : pool)
+    th.join();
+  CAF_CHECK_EQUAL(level.value(), 1 + 2 + 3 + 4);
+  CAF_CHECK(has_line(reg.expose(), "rh_depth{type=\"c\"} 10"));
+  // A name is one family of one kind.
+  CHECK_INVALID(reg.gauge_family("rh_depth", "Depth", {"type"}));
+  CAF_CHECK_EQUAL(&reg.sharded_gauge_family("rh_depth", "Depth", {"type"}), &fam);
+}
+
 CAF_TEST(callback gauges are read at scrape time) {
   metrics::registry reg;
   std::atomic<int> loaded{3};
