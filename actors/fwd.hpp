@@ -152,6 +152,7 @@ struct zooid_stats {
   uint64_t synced = 0;
   uint64_t retries = 0;
   uint64_t failed = 0;     // syncs that ended `failed`
+  uint64_t confirmations = 0;  // extra pushes after a call that got no answer (it may land late)
 };
 
 // -- actor interfaces ---------------------------------------------------------

@@ -95,6 +95,7 @@ void poll_zooid(self_ptr self) {
         o.zooid_calls.store(s.calls, std::memory_order_relaxed);
         o.zooid_synced.store(s.synced, std::memory_order_relaxed);
         o.zooid_retries.store(s.retries, std::memory_order_relaxed);
+        o.zooid_confirmations.store(s.confirmations, std::memory_order_relaxed);
         o.zooid_failed.store(s.failed, std::memory_order_relaxed);
         o.zooid_round_trip.store(seconds_since(self, sent), std::memory_order_relaxed);
         o.zooid_at.store(now_unix(self), std::memory_order_relaxed);

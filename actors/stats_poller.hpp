@@ -57,6 +57,7 @@ struct ops_stats {
   std::atomic<uint64_t> zooid_calls{0};
   std::atomic<uint64_t> zooid_synced{0};
   std::atomic<uint64_t> zooid_retries{0};
+  std::atomic<uint64_t> zooid_confirmations{0};
   std::atomic<uint64_t> zooid_failed{0};
   // Rows by status, in the order of the *_values arrays above.
   std::array<std::atomic<uint64_t>, tenant_status_values.size()> tenants_by_status{};

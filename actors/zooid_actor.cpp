@@ -125,8 +125,9 @@ void want(self_ptr self, relay r) {
   e.hops = 0;
   if (e.in_flight)
     return;  // pushed when the current call ends
-  ++e.retry_gen;  // a pending backoff timer is void: push now
+  ++e.retry_gen;  // a pending backoff or confirmation timer is void: push now
   e.retry_pending = false;
+  e.confirming = false;
   push(self, e);
 }
 
@@ -138,7 +139,13 @@ void handle_answer(self_ptr self, const std::string& id, uint64_t call_id, zooid
   auto& e = it->second;
   e.in_flight = false;
   --st.in_flight;
-  st.env->health->record(a.status != 0, st.env->now());
+  auto now = st.env->now();
+  st.env->health->record(a.status != 0, now);
+  // No answer (timeout, connection lost): zooid may still apply that call later,
+  // over a newer state. Until the window has passed, a success is confirmed by
+  // pushing the latest state once more at its end.
+  if (a.status == 0)
+    e.settle_at = now + st.env->retry_max.count();
   auto outcome = classify_zooid_answer(e.method, a.status, a.body);
   if (outcome == zooid_outcome::ok && e.method == "POST")
     st.provisioned.insert(id);
@@ -158,7 +165,15 @@ void handle_answer(self_ptr self, const std::string& id, uint64_t call_id, zooid
     case zooid_outcome::ok:
       report(self, e, sync_state::synced, std::nullopt);
       ++st.stats.synced;
-      st.entries.erase(it);
+      if (e.settle_at > now) {
+        e.attempts = 0;
+        e.hops = 0;
+        e.retry_pending = true;
+        e.confirming = true;
+        self->delayed_send(self, std::chrono::seconds{e.settle_at - now}, retry_atom::value, id, ++e.retry_gen);
+      } else {
+        st.entries.erase(it);
+      }
       break;
     case zooid_outcome::already_exists:
     case zooid_outcome::not_found:
@@ -175,6 +190,7 @@ void handle_answer(self_ptr self, const std::string& id, uint64_t call_id, zooid
         report(self, e, sync_state::pending, error);
         ++st.stats.retries;
         e.retry_pending = true;
+        e.confirming = false;
         auto delay = zooid_backoff(e.attempts, st.env->retry_base, st.env->retry_max);
         self->delayed_send(self, delay, retry_atom::value, id, ++e.retry_gen);
       }
@@ -236,6 +252,8 @@ zooid_actor::behavior_type zooid_actor_impl(self_ptr self, std::shared_ptr<const
       if (it == self->state.entries.end() || it->second.retry_gen != gen || it->second.in_flight)
         return;
       it->second.retry_pending = false;
+      if (std::exchange(it->second.confirming, false))
+        ++self->state.stats.confirmations;
       push(self, it->second);
     },
     [self](stats_atom) { return self->state.stats; },

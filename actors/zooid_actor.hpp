@@ -81,6 +81,8 @@ struct zooid_state {
     bool waiting = false;           // in `ready`, for a free call slot
     uint64_t retry_gen = 0;
     bool retry_pending = false;
+    int64_t settle_at = 0;          // unix seconds: until then a call without answer may still land
+    bool confirming = false;        // the pending timer is the confirmation push
   };
 
   std::shared_ptr<const zooid_env> env;

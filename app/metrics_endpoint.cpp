@@ -18,7 +18,7 @@ using samples = std::vector<labeled_value>;
 constexpr size_t metrics_io_threads = 1;
 
 // Every callback family register_source_metrics installs, so they can be cleared.
-constexpr std::array<std::string_view, 25> source_metric_names{
+constexpr std::array<std::string_view, 26> source_metric_names{
   "relayhost_build_info",
   "relayhost_actors_running",
   "relayhost_tenant_actors_loaded",
@@ -36,6 +36,7 @@ constexpr std::array<std::string_view, 25> source_metric_names{
   "relayhost_zooid_calls_total",
   "relayhost_zooid_syncs_total",
   "relayhost_zooid_retries_total",
+  "relayhost_zooid_confirmations_total",
   "relayhost_zooid_health",
   "relayhost_zooid_health_timestamp_seconds",
   "relayhost_tenants",
@@ -97,6 +98,9 @@ void register_ops_metrics(metrics::registry& reg, const std::shared_ptr<const op
                        });
   reg.counter_callback("relayhost_zooid_retries_total", "zooid calls scheduled again after a transient failure.", {},
                        read_one(ops, [](const ops_stats& o) { return load(o.zooid_retries); }));
+  reg.counter_callback("relayhost_zooid_confirmations_total",
+                       "Extra pushes of a relay's latest state after a call that got no answer (zooid may apply it late).",
+                       {}, read_one(ops, [](const ops_stats& o) { return load(o.zooid_confirmations); }));
 
   // Counted every ~30 s; no samples before the first count.
   auto counted = [ops](auto make) {

@@ -15,7 +15,7 @@ const platformHex = Buffer.from(platformSk).toString('hex');
 const platformPub = getPublicKey(platformSk);
 const adminPub = getPublicKey(generateSecretKey());
 
-async function setup({ zooidPort } = {}) {
+async function setup({ zooidPort, timeoutSeconds = 2 } = {}) {
   const port = zooidPort ?? await freePort();
   const zooid = await startZooid({ apiHost: `127.0.0.1:${port}`, whitelist: [platformPub], port });
   const env = {
@@ -26,7 +26,7 @@ async function setup({ zooidPort } = {}) {
     ZOOID_RETRY_BASE_SECONDS: '1',
     ZOOID_RETRY_MAX_SECONDS: '2',
     ZOOID_RETRY_LIMIT: '3',
-    ZOOID_TIMEOUT_SECONDS: '2',
+    ZOOID_TIMEOUT_SECONDS: String(timeoutSeconds),
   };
   return { zooid, env, port };
 }
@@ -168,7 +168,10 @@ test('restart with unsynced relays: reconciled at start', async () => {
 });
 
 test('a burst of 200 relay changes while zooid is slow: zooid ends equal to relayhost, no call lost or duplicated', async () => {
-  const { zooid, env } = await setup();
+  // A generous timeout: this is about the latest state winning, not about calls
+  // whose outcome is unknown (on a loaded machine a 2 s deadline can pass while
+  // zooid still applies the call; that case has its own test below).
+  const { zooid, env } = await setup({ timeoutSeconds: 30 });
   const rh = await Relayhost.start({ env });
   try {
     zooid.setFailure({ delayMs: 20 });
@@ -207,6 +210,41 @@ test('a burst of 200 relay changes while zooid is slow: zooid ends equal to rela
       assert.ok(calls.filter((c) => c.method === 'PATCH').length <= 6);
       assert.ok(calls.every((c) => c.status >= 200 && c.status < 300));
     }
+    assert.deepEqual(zooid.crashFlags, []);
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+    await zooid.stop();
+  }
+});
+
+test('a call that got no answer and lands late is overwritten by a confirmation push', async () => {
+  const { zooid, env } = await setup();
+  const rh = await Relayhost.start({ env: { ...env, ZOOID_RETRY_MAX_SECONDS: '4', ZOOID_RETRY_LIMIT: '6' } });
+  try {
+    const t = new Client(rh);
+    const r = (await t.post('/tenant/relays', { subdomain: 'late-relay', name: 'n0', plan: 'free' })).json;
+    await until('synced', async () => (await syncState(t, r.id)).state === 'synced');
+    // zooid holds the next call for 3.5 s before applying it; relayhost gives up
+    // after 2 s (ZOOID_TIMEOUT_SECONDS) and pushes again after its backoff.
+    zooid.setFailure({ delayMs: 3500, count: 1 });
+    const sent = Date.now();
+    assert.equal((await t.put(`/tenant/relays/${r.id}`, { name: 'n1' })).status, 200);
+    await until('synced after the retry', async () => {
+      const s = await syncState(t, r.id);
+      return s.state === 'synced' && s.attempts >= 2;
+    });
+    // A newer change, pushed and answered while the first call is still held.
+    assert.equal((await t.put(`/tenant/relays/${r.id}`, { name: 'n2' })).status, 200);
+    await until('n2 synced', async () => (await syncState(t, r.id)).state === 'synced');
+    // The held call lands (n1 over n2 in zooid); the confirmation push at the end
+    // of relayhost's window puts n2 back.
+    await until('a push of n2 after the late call landed', async () =>
+      zooid.calls.some((c) => c.relayId === r.id && c.method === 'PATCH' && c.body?.info?.name === 'n2' && c.time > sent + 3500), 20000);
+    await until('zooid holds n2', async () => zooid.configs.get(r.id).info.name === 'n2', 5000);
+    const mine = (await t.get(`/tenant/relays/${r.id}`)).json;
+    assert.equal(mine.name, 'n2');
+    assert.equal(mine.sync.state, 'synced');
     assert.deepEqual(zooid.crashFlags, []);
   } finally {
     await rh.stop();

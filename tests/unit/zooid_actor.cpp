@@ -286,6 +286,51 @@ CAF_TEST(calls_in_flight_are_capped_and_the_rest_wait_their_turn_in_order) {
   CAF_CHECK_EQUAL(s2.synced, 5u);
 }
 
+CAF_TEST(a_call_without_answer_is_confirmed_by_one_more_push_after_the_window) {
+  start();
+  auto id = api(tenant_op::create_relay, R"({"subdomain":"lost-answer","name":"A","plan":"free"})")["id"].get<std::string>();
+  auto post = take();
+  answer(post, 201);
+  CAF_REQUIRE(calls->empty());
+  // zooid gets PATCH B but its answer never comes (timeout): it may apply it later.
+  api(tenant_op::update_relay, R"({"name":"B"})", id);
+  auto lost = take();
+  answer(lost, 0);
+  CAF_CHECK_EQUAL(state_of(id), "pending");
+  advance_time(30s);  // backoff
+  sched.run();
+  auto again = take();
+  answer(again, 200);
+  CAF_CHECK_EQUAL(state_of(id), "synced");
+  CAF_CHECK(calls->empty());
+  // A change inside the window (retry_max = 100 s after the lost call) is pushed
+  // as usual; the confirmation then waits for the window's end and pushes the latest.
+  now += 40;
+  api(tenant_op::update_relay, R"({"name":"C"})", id);
+  auto c = take();
+  answer(c, 200);
+  CAF_CHECK_EQUAL(state_of(id), "synced");
+  advance_time(59s);
+  sched.run();
+  CAF_CHECK(calls->empty());
+  advance_time(1s);
+  sched.run();
+  auto confirm = take();
+  CAF_CHECK_EQUAL(confirm.req.method, "PATCH");
+  auto b = confirm.body();
+  CAF_CHECK_EQUAL(b["info"]["name"], "C");
+  now += 60;  // the window has passed
+  answer(confirm, 200);
+  CAF_CHECK_EQUAL(state_of(id), "synced");
+  advance_time(1000s);
+  sched.run();
+  CAF_CHECK(calls->empty());  // confirmed once, then done
+  auto h = self->request(zooid, caf::infinite, stats_atom::value);
+  sched.run();
+  h.receive([](zooid_stats s) { CAF_CHECK_EQUAL(s.confirmations, 1u); CAF_CHECK_EQUAL(s.queued, 0u); },
+            [](caf::error&) { CAF_FAIL("no stats"); });
+}
+
 CAF_TEST(transient_failures_back_off_then_fail_at_the_limit) {
   start();
   auto id = api(tenant_op::create_relay, R"({"subdomain":"down-relay","name":"A","plan":"free"})")["id"].get<std::string>();
