@@ -34,12 +34,12 @@ void report(self_ptr self, const entry& e, sync_state state, std::optional<std::
     self->send(self->state.registry, synced_atom::value, e.desired.tenant, std::move(r));
 }
 
+// Calls in flight are counted where an entry enters or leaves flight (push, answer):
+// walking every entry here on each push and answer made a backlog O(n²) (48 000
+// queued relays with zooid unreachable kept a core busy in this loop).
 void update_queue_stats(self_ptr self) {
   self->state.stats.queued = self->state.entries.size();
-  uint64_t n = 0;
-  for (auto& [id, e] : self->state.entries)
-    n += e.in_flight ? 1 : 0;
-  self->state.stats.in_flight = n;
+  self->state.stats.in_flight = self->state.in_flight;
 }
 
 void push(self_ptr self, entry& e) {
@@ -54,19 +54,22 @@ void push(self_ptr self, entry& e) {
       report(self, e, sync_state::failed, "the relay's secret cannot be decrypted with this platform key");
       ++self->state.stats.failed;
       self->state.entries.erase(id);
+      update_queue_stats(self);
       return;
     }
-    body = zooid_create_body(e.desired, env.ctx, *secret).dump();
+    body = zooid_create_body_json(e.desired, env.ctx, *secret);
     std::fill(secret->begin(), secret->end(), '\0');
   } else {
-    body = zooid_desired_config(e.desired, env.ctx).dump();
+    body = zooid_desired_config_json(e.desired, env.ctx);
   }
   zooid_request req;
   req.method = create ? "POST" : "PATCH";
   req.path = env.base_path + "/relay/" + id;
-  req.authorization = nostr::nip98_authorization(*env.platform_key, env.url_base + req.path, req.method, body,
+  req.authorization = nostr::nip98_authorization(*env.platform_signer, env.url_base + req.path, req.method, body,
                                                  env.now());
   req.body = std::move(body);
+  if (!e.in_flight)
+    ++self->state.in_flight;
   e.in_flight = true;
   e.call_id = ++self->state.next_call;
   e.pushed_fingerprint = e.fingerprint;
@@ -106,6 +109,7 @@ void answer(self_ptr self, const std::string& id, uint64_t call_id, zooid_answer
     return;
   auto& e = it->second;
   e.in_flight = false;
+  --st.in_flight;
   st.env->health->record(a.status != 0, st.env->now());
   auto outcome = classify_zooid_answer(e.method, a.status, a.body);
   if (outcome == zooid_outcome::ok && e.method == "POST")

@@ -20,6 +20,7 @@
 #include "domain/sealed_box.hpp"
 #include "domain/zooid_config.hpp"
 #include "nostr/keys.hpp"
+#include "nostr/signer.hpp"
 
 namespace relayhost {
 
@@ -50,7 +51,9 @@ struct zooid_env {
   std::string url_base;   // "http://" + Host exactly as in ZOOID_API_URL, for NIP-98 `u`
   std::string base_path;  // path prefix of ZOOID_API_URL ("" usually)
   std::shared_ptr<const sealed_box> box;
-  std::shared_ptr<const nostr::secret_key> platform_key;
+  // Signs every call with the platform key; kept for the key's lifetime (its
+  // keypair is derived once, not per call).
+  std::shared_ptr<const nostr::signer> platform_signer;
   std::function<int64_t()> now;  // real clock, unix seconds
   std::chrono::seconds retry_base{30};
   std::chrono::seconds retry_max{900};
@@ -83,6 +86,7 @@ struct zooid_state {
   std::unordered_map<std::string, entry> entries;
   std::unordered_set<std::string> provisioned;  // relay ids zooid is known to hold
   uint64_t next_call = 0;
+  uint64_t in_flight = 0;  // entries with in_flight set (kept as a count: see update_queue_stats)
   zooid_stats stats;
 };
 

