@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <functional>
 #include <string>
 
@@ -50,9 +51,14 @@ using start_atom = caf::atom_constant<caf::atom("rh_start")>;   // wiring done: 
 /// `internal` otherwise, or exactly what it threw as storage::rejected
 /// (storage/errors.hpp). Several rows that must change together are ONE write.
 /// The reply (true) comes only after the transaction that holds it has committed.
+/// A write still waiting in the mailbox at its `deadline` is not run: it is answered
+/// `unavailable` (so the requester knows it was not applied). This bounds the wait
+/// for a write without a CAF request timeout, each of which costs a round trip to
+/// CAF's clock thread (arm, then cancel) per write.
 struct storage_write {
   std::string label;  // names the write in logs and metrics, e.g. "relay.create"
   std::function<void(SQLite::Database&)> apply;
+  std::chrono::steady_clock::time_point deadline{};  // none when default
 };
 
 /// A read to run on the storage actor's connection; `run` fills what it captured

@@ -19,14 +19,27 @@ namespace relayhost {
 namespace {
 
 // The savepoint that isolates one write inside the batch's transaction.
-constexpr const char* savepoint_begin = "SAVEPOINT rh_write";
-constexpr const char* savepoint_release = "RELEASE rh_write";
+const std::string savepoint_begin = "SAVEPOINT rh_write";
+const std::string savepoint_release = "RELEASE rh_write";
 constexpr const char* savepoint_undo = "ROLLBACK TO rh_write";
+const std::string begin_immediate = "BEGIN IMMEDIATE";
+const std::string commit_transaction = "COMMIT";
+const std::string query_only_on = "PRAGMA query_only=ON";
+const std::string query_only_off = "PRAGMA query_only=OFF";
 
 void raise_to(std::atomic<uint64_t>& counter, uint64_t value) {
   auto current = counter.load(std::memory_order_relaxed);
   while (value > current && !counter.compare_exchange_weak(current, value, std::memory_order_relaxed)) {
   }
+}
+
+// Runs one of the actor's own control statements (BEGIN, COMMIT, SAVEPOINT, …)
+// prepared once and kept: Database::exec prepares the text on every call, and a
+// relay creation runs six of them. Throws SQLite::Exception as exec does.
+void run_control(SQLite::Database& db, storage::statement_cache* cache, const std::string& sql) {
+  storage::statement_cache::scope use(cache);
+  storage::statement_ref st(db, sql);
+  st->exec();
 }
 
 bool sqlite_in_transaction(SQLite::Database& db) {
@@ -88,6 +101,7 @@ storage_state::~storage_state() {
   } catch (...) {
     // Nothing may escape a destructor; commit() already answered or logged.
   }
+  checkpointer.reset();
   statements.reset();
   db.reset();
 }
@@ -106,7 +120,7 @@ void storage_state::commit() {
   in_transaction = false;
   batch_attempts = 0;
   try {
-    db->exec("COMMIT");
+    run_control(*db, statements.get(), commit_transaction);
   } catch (...) {
     auto f = current_failure();
     log::error("storage commit failed; its writes are rolled back",
@@ -144,13 +158,13 @@ void run_write(storage_state& st, storage_write& w, caf::typed_response_promise<
   auto& db = *st.db;
   bool savepoint = false;
   try {
-    db.exec(savepoint_begin);
+    run_control(db, st.statements.get(), savepoint_begin);
     savepoint = true;
     {
       storage::statement_cache::scope use(st.statements.get());
       w.apply(db);
     }
-    db.exec(savepoint_release);
+    run_control(db, st.statements.get(), savepoint_release);
     st.pending.push_back({rp, w.label});
     return;
   } catch (...) {
@@ -198,6 +212,12 @@ storage_actor::behavior_type make_storage(self_pointer self, std::unique_ptr<SQL
     return storage_actor::behavior_type::make_empty_behavior();
   }
   st.db->setBusyTimeout(static_cast<int>(st.opts.busy_timeout.count()));
+  if (st.opts.background_checkpoints) {
+    std::string error;
+    st.checkpointer = storage::wal_checkpointer::start(*st.db, st.opts.checkpoints, &error);
+    if (!st.checkpointer)
+      log::warn("WAL checkpoints stay on the write path", {{"error", error}});
+  }
   return {
     [self](write_atom, storage_write& w) -> caf::typed_response_promise<bool> {
       auto& st = self->state;
@@ -208,11 +228,19 @@ storage_actor::behavior_type make_storage(self_pointer self, std::unique_ptr<SQL
         rp.deliver(make_api_error(errc::internal, storage::public_message(errc::internal)));
         return rp;
       }
+      if (w.deadline != std::chrono::steady_clock::time_point{} && std::chrono::steady_clock::now() > w.deadline) {
+        // Waited too long behind a slow or stuck disk: not run, and the requester
+        // knows it (an outcome, not a guess).
+        log::warn("storage write expired before it ran", {{"label", w.label}});
+        st.counters->writes_failed.fetch_add(1, std::memory_order_relaxed);
+        rp.deliver(make_api_error(errc::unavailable, storage::public_message(errc::unavailable)));
+        return rp;
+      }
       if (!st.in_transaction) {
         try {
           // IMMEDIATE: take the write lock now, so no statement of the batch can fail
           // later for want of it.
-          st.db->exec("BEGIN IMMEDIATE");
+          run_control(*st.db, st.statements.get(), begin_immediate);
           st.in_transaction = true;
         } catch (...) {
           auto f = current_failure();
@@ -252,12 +280,12 @@ storage_actor::behavior_type make_storage(self_pointer self, std::unique_ptr<SQL
       auto& db = *st.db;
       try {
         // A read that tries to write fails instead of writing outside any batch.
-        db.exec("PRAGMA query_only=ON");
+        run_control(db, st.statements.get(), query_only_on);
         {
           storage::statement_cache::scope use(st.statements.get());
           r.run(db);
         }
-        db.exec("PRAGMA query_only=OFF");
+        run_control(db, st.statements.get(), query_only_off);
         return true;
       } catch (...) {
         auto f = current_failure();

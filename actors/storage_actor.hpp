@@ -20,6 +20,7 @@
 #include "actors/instrumented.hpp"
 #include "storage/database.hpp"
 #include "storage/statement_cache.hpp"
+#include "storage/wal_checkpointer.hpp"
 
 namespace relayhost {
 
@@ -50,6 +51,10 @@ struct storage_options {
   std::chrono::milliseconds ping_busy_timeout = default_ping_busy_timeout;
   /// Shared with whoever exports them; null: the actor keeps its own.
   std::shared_ptr<storage_counters> counters;
+  /// WAL checkpoints on a thread of their own (storage/wal_checkpointer.hpp) instead
+  /// of inside the committing write; off: SQLite's autocheckpoint.
+  bool background_checkpoints = true;
+  storage::checkpoint_options checkpoints;
 };
 
 struct storage_state {
@@ -64,6 +69,8 @@ struct storage_state {
   std::unique_ptr<SQLite::Database> db;
   // Prepared statements of `db`, current while a write or read runs (dropped first).
   std::unique_ptr<storage::statement_cache> statements;
+  // Checkpoints `db`'s WAL in the background; stopped before `db` closes.
+  std::unique_ptr<storage::wal_checkpointer> checkpointer;
   storage_options opts;
   std::shared_ptr<storage_counters> counters;
   bool in_transaction = false;   // BEGIN IMMEDIATE issued, not yet committed

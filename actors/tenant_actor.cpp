@@ -64,7 +64,7 @@ void replace_relay(self_ptr self, const relay& after) {
 }
 
 api_response relay_response(self_ptr self, int status, const relay& r) {
-  return api_response::json(status, render_relay(r, self->state.env->relay_domain));
+  return api_response::json(status, relay_json(r, self->state.env->relay_domain));
 }
 
 api_response tenant_response(self_ptr self) {
@@ -90,13 +90,22 @@ const relay* find_relay(self_ptr self, const std::string& id) {
 /// Persists `apply` through the storage actor and runs `on_committed` only after
 /// the commit. Other calls wait meanwhile (await): one write at a time per tenant,
 /// so memory never runs ahead of the database. A conflict or a rejected write
-/// was rolled back and leaves memory as it is; when the outcome is unknown (timeout,
-/// storage down) the actor stops, and the next call loads the truth again.
+/// was rolled back and leaves memory as it is; when the outcome is unknown (storage
+/// down) the actor stops, and the next call loads the truth again.
+///
+/// The wait is bounded by the write's deadline, which the storage actor enforces
+/// (a write still queued at its deadline is answered `unavailable`, not run), not by
+/// a CAF request timeout: that would arm and cancel a timer on CAF's clock thread for
+/// every write (~12 µs and a thread wake-up per relay creation, measured). The
+/// storage actor always answers (its end answers too); a write that is running when
+/// the deadline passes is answered with its real outcome once the disk returns.
 template <class OnCommitted>
 void persist(self_ptr self, const char* label, std::function<void(SQLite::Database&)> apply,
              http::responder respond, std::string conflict_message, OnCommitted on_committed) {
-  self->request(self->state.env->storage, self->state.env->storage_timeout, write_atom::value,
-                storage_write{label, std::move(apply)})
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(self->state.env->storage_timeout);
+  self->request(self->state.env->storage, caf::infinite, write_atom::value,
+                storage_write{label, std::move(apply), deadline})
     .await(
       [=](bool) mutable { on_committed(); },
       [=](caf::error& err) {

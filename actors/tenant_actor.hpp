@@ -31,7 +31,7 @@ struct tenant_env {
   std::shared_ptr<const sealed_box> box;
   std::function<int64_t()> now;  // unix seconds on the billing clock
   caf::timespan idle_timeout;
-  caf::timespan storage_timeout;
+  caf::timespan storage_timeout;  // a write not run by then is answered unavailable (storage_write::deadline)
   storage_actor storage;
   zooid_actor zooid;          // invalid: provisioning off (tests of the tenant API alone)
   zooid_context zooid_ctx;    // to recognise which desired state a sync outcome is about

@@ -56,18 +56,18 @@ void start_call(self_ptr self, entry& e) {
       self->state.entries.erase(std::string{id});  // a copy: `id` lives in the erased entry
       return;
     }
-    body = zooid_create_body(e.desired, env.ctx, *secret).dump();
+    body = zooid_create_body_json(e.desired, env.ctx, *secret);
     std::fill(secret->begin(), secret->end(), '\0');
   } else {
-    body = zooid_desired_config(e.desired, env.ctx).dump();
+    body = zooid_desired_config_json(e.desired, env.ctx);
   }
   zooid_request req;
   req.method = create ? "POST" : "PATCH";
   req.path = env.base_path + "/relay/" + id;
-  req.authorization = nostr::nip98_authorization(*env.platform_key, env.url_base + req.path, req.method, body,
+  req.authorization = nostr::nip98_authorization(*env.platform_signer, env.url_base + req.path, req.method, body,
                                                  env.now());
   req.body = std::move(body);
-  e.in_flight = true;
+  e.in_flight = true;  // start_call is only called for an entry not in flight
   ++self->state.in_flight;
   e.call_id = ++self->state.next_call;
   e.pushed_fingerprint = e.fingerprint;

@@ -22,6 +22,7 @@
 #include "domain/sealed_box.hpp"
 #include "domain/zooid_config.hpp"
 #include "nostr/keys.hpp"
+#include "nostr/signer.hpp"
 
 namespace relayhost {
 
@@ -52,7 +53,9 @@ struct zooid_env {
   std::string url_base;   // "http://" + Host exactly as in ZOOID_API_URL, for NIP-98 `u`
   std::string base_path;  // path prefix of ZOOID_API_URL ("" usually)
   std::shared_ptr<const sealed_box> box;
-  std::shared_ptr<const nostr::secret_key> platform_key;
+  // Signs every call with the platform key; kept for the key's lifetime (its
+  // keypair is derived once, not per call).
+  std::shared_ptr<const nostr::signer> platform_signer;
   std::function<int64_t()> now;  // real clock, unix seconds
   std::chrono::seconds retry_base{30};
   std::chrono::seconds retry_max{900};

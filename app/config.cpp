@@ -52,6 +52,7 @@ constexpr variable_doc variables[] = {
   {"LOG_LEVEL", "info", "debug | info | warn | error"},
   {"LOG_FORMAT", "text", "text | json"},
   {"IO_THREADS", "2", "HTTP io threads (1-64)"},
+  {"ACTOR_THREADS", "0", "actor scheduler threads (0: one per CPU core; 1-64)"},
   {"TENANT_IDLE_SECONDS", "600", "a tenant actor idle this long is stopped (its state stays in the database)"},
   {"SHUTDOWN_GRACE_SECONDS", "10", "on SIGINT/SIGTERM, how long in-flight requests may take to finish"},
 };
@@ -346,6 +347,7 @@ std::variant<config, config_error> load_config(const env_lookup& env) {
   if (c.log_format != "text" && c.log_format != "json")
     r.fail("LOG_FORMAT", "must be text or json (got \"" + c.log_format + "\")");
   c.io_threads = r.integer("IO_THREADS", 2, 1, 64);
+  c.actor_threads = r.integer("ACTOR_THREADS", 0, 0, 64);
   c.tenant_idle_seconds = r.integer("TENANT_IDLE_SECONDS", 600, 1, 86400 * 30);
   c.shutdown_grace_seconds = r.integer("SHUTDOWN_GRACE_SECONDS", 10, 0, 600);
 

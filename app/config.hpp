@@ -65,6 +65,7 @@ struct config {
   std::string log_format = "text";
   // Operational settings beyond architecture.md (documented in README):
   int64_t io_threads = 2;              // IO_THREADS
+  int64_t actor_threads = 0;           // ACTOR_THREADS (0: one per CPU core)
   int64_t tenant_idle_seconds = 600;   // TENANT_IDLE_SECONDS
   int64_t shutdown_grace_seconds = 10; // SHUTDOWN_GRACE_SECONDS
 

@@ -12,6 +12,7 @@
 #include "app/openapi.hpp"
 #include "domain/page.hpp"
 #include "domain/tenant_view.hpp"
+#include "domain/views.hpp"
 
 namespace relayhost {
 
@@ -91,7 +92,7 @@ bool answer_from_view(const app_context& ctx, tenant_op op, const http::api_requ
     }
     default:
       if (auto* r = find_relay(*view, req.param("id")))
-        respond(http::api_response::json(200, render_relay(*r, domain)));
+        respond(http::api_response::json(200, relay_json(*r, domain)));
       else
         respond(http::api_response::error(errc::not_found, "no such relay"));
       return true;

@@ -8,15 +8,14 @@
 //   --no-zooid      no zooid client actor: a new relay is not pushed anywhere (so
 //                   the request's own cost is seen without the push's Schnorr
 //                   signature and its follow-up sync-state write)
-//   --bg-checkpoint MS  WAL checkpoints off the write path: the storage actor's
-//                   connection gets wal_autocheckpoint=0 and a separate thread with
-//                   its own connection runs wal_checkpoint(PASSIVE) every MS ms
-//                   (relayhost: SQLite's default, the committing write checkpoints
-//                   — copies and fsyncs — whenever the WAL passes 1000 pages)
-//   --caf-threads N CAF scheduler threads (relayhost: CAF's default, max(cores, 4))
-//   --caf-policy P  CAF scheduler policy: stealing (relayhost: CAF's default; idle
-//                   workers poll, then sleep in short naps) or sharing (one queue,
-//                   idle workers block on a condition variable)
+//   --inline-checkpoints  WAL checkpoints in the committing write (SQLite's default:
+//                   it copies and fsyncs whenever the WAL passes 1000 pages), instead
+//                   of relayhost's background checkpointer (storage/wal_checkpointer.hpp)
+//   --caf-threads N CAF scheduler threads (relayhost: ACTOR_THREADS, default one per
+//                   core; here too unless given)
+//   --caf-policy P  CAF scheduler policy: sharing (relayhost's, and the default here:
+//                   one queue, idle workers block on a condition variable) or
+//                   stealing (CAF's default; idle workers poll, then sleep in short naps)
 //
 // Configuration comes from the same environment variables as relayhost
 // (DATABASE_URL, PORT, PUBLIC_URL, LOG_LEVEL, IO_THREADS, ZOOID_*, …). The wiring
@@ -27,6 +26,7 @@
 #include <ctime>
 #include <filesystem>
 #include <pthread.h>
+#include <algorithm>
 #include <atomic>
 #include <string>
 #include <thread>
@@ -53,7 +53,7 @@ int main(int argc, char** argv) {
   size_t max_batch = default_storage_max_batch;
   bool zooid_on = true;
   size_t caf_threads = 0;
-  long bg_checkpoint_ms = 0;
+  bool inline_checkpoints = false;
   std::string caf_policy;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -61,8 +61,8 @@ int main(int argc, char** argv) {
       max_batch = std::stoul(argv[++i]);
     else if (a == "--no-zooid")
       zooid_on = false;
-    else if (a == "--bg-checkpoint" && i + 1 < argc)
-      bg_checkpoint_ms = std::stol(argv[++i]);
+    else if (a == "--inline-checkpoints")
+      inline_checkpoints = true;
     else if (a == "--caf-threads" && i + 1 < argc)
       caf_threads = std::stoul(argv[++i]);
     else if (a == "--caf-policy" && i + 1 < argc && (std::string(argv[i + 1]) == "sharing" ||
@@ -70,7 +70,7 @@ int main(int argc, char** argv) {
       caf_policy = argv[++i];
     else {
       std::fprintf(stderr, "usage: bench_tenant_api_server [--max-batch N] [--no-zooid] [--caf-threads N] "
-                           "[--caf-policy sharing|stealing] [--bg-checkpoint MS]\n");
+                           "[--caf-policy sharing|stealing] [--inline-checkpoints]\n");
       return 2;
     }
   }
@@ -97,22 +97,6 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "DATABASE_URL: %s\n", db_error.c_str());
     return 2;
   }
-  std::atomic<bool> checkpointing{bg_checkpoint_ms > 0};
-  std::thread checkpointer;
-  if (bg_checkpoint_ms > 0) {
-    db->exec("PRAGMA wal_autocheckpoint=0");
-    auto own = storage::open_database(cfg.database_path, &db_error);
-    if (!own) {
-      std::fprintf(stderr, "checkpoint connection: %s\n", db_error.c_str());
-      return 2;
-    }
-    checkpointer = std::thread([&checkpointing, bg_checkpoint_ms, conn = std::shared_ptr<SQLite::Database>(std::move(own))] {
-      while (checkpointing.load()) {
-        std::this_thread::sleep_for(std::chrono::milliseconds{bg_checkpoint_ms});
-        conn->tryExec("PRAGMA wal_checkpoint(PASSIVE)");
-      }
-    });
-  }
   auto data_dir = std::filesystem::path(cfg.database_path).parent_path().string();
   auto key = load_platform_key(cfg.platform_secret_hex, data_dir);
   if (!key.key) {
@@ -121,13 +105,17 @@ int main(int argc, char** argv) {
   }
 
   caf::actor_system_config caf_cfg;
-  if (caf_threads > 0)
-    caf_cfg.set("scheduler.max-threads", caf_threads);
-  if (!caf_policy.empty())
-    caf_cfg.set("scheduler.policy", caf::atom_from_string(caf_policy));
+  if (caf_threads == 0)
+    caf_threads = cfg.actor_threads > 0 ? static_cast<size_t>(cfg.actor_threads)
+                                        : std::max<size_t>(std::thread::hardware_concurrency(), 2);
+  if (caf_policy.empty())
+    caf_policy = "sharing";
+  caf_cfg.set("scheduler.max-threads", caf_threads);
+  caf_cfg.set("scheduler.policy", caf::atom_from_string(caf_policy));
   caf::actor_system sys{caf_cfg};
   storage_options sopts;
   sopts.max_batch = max_batch;
+  sopts.background_checkpoints = !inline_checkpoints;
   auto storage = spawn_storage(sys, std::move(db), sopts);
 
   zooid_context zctx{cfg.relay_domain, cfg.admin_pubkeys, cfg.plans};
@@ -140,7 +128,7 @@ int main(int argc, char** argv) {
     zenv->url_base = "http://" + cfg.zooid_api.host_header;
     zenv->base_path = cfg.zooid_api.base_path;
     zenv->box = box;
-    zenv->platform_key = std::make_shared<const nostr::secret_key>(*key.key);
+    zenv->platform_signer = std::make_shared<const nostr::signer>(*key.key);
     zenv->now = [] { return static_cast<int64_t>(std::time(nullptr)); };
     zenv->retry_base = std::chrono::seconds{cfg.zooid_retry_base_seconds};
     zenv->retry_max = std::chrono::seconds{cfg.zooid_retry_max_seconds};
@@ -185,14 +173,11 @@ int main(int argc, char** argv) {
   http::server server{opts, make_router(ctx)};
   if (auto err = server.start()) {
     std::fprintf(stderr, "%s\n", err->c_str());
-    checkpointing = false;
-    if (checkpointer.joinable())
-      checkpointer.join();
     std::_Exit(1);  // the actors are not worth an orderly stop in a bench
   }
   std::printf("tenant API bench server on %s:%u (max_batch %zu, zooid %s, checkpoints %s, CAF %s × %zu)\n",
               cfg.listen.host.c_str(), server.port(), max_batch, zooid_on ? "on" : "off",
-              bg_checkpoint_ms > 0 ? "in the background" : "on commit",
+              inline_checkpoints ? "on commit" : "in the background",
               caf::to_string(caf::get_or(caf_cfg, "scheduler.policy", caf::atom("stealing"))).c_str(),
               caf::get_or(caf_cfg, "scheduler.max-threads", size_t{0}));
   std::fflush(stdout);
@@ -205,8 +190,5 @@ int main(int argc, char** argv) {
   caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
   caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
   sys.await_all_actors_done();
-  checkpointing = false;
-  if (checkpointer.joinable())
-    checkpointer.join();
   return 0;
 }

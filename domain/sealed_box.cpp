@@ -20,6 +20,17 @@ constexpr std::string_view hkdf_info = "relayhost at-rest v1";
 
 using ctx_ptr = std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)>;
 
+// AES-256-GCM fetched from the provider once. With EVP_aes_256_gcm() OpenSSL 3
+// fetches the implementation by name (locks, a property query) on every init. The
+// fetched cipher is immutable and shared by all threads; it lives until exit.
+const EVP_CIPHER* aes_256_gcm() {
+  static const EVP_CIPHER* cipher = [] {
+    const EVP_CIPHER* c = EVP_CIPHER_fetch(nullptr, "AES-256-GCM", nullptr);
+    return c ? c : EVP_aes_256_gcm();
+  }();
+  return cipher;
+}
+
 } // namespace
 
 sealed_box::sealed_box(const std::array<uint8_t, 32>& platform_secret) {
@@ -50,7 +61,7 @@ std::vector<uint8_t> sealed_box::seal(std::string_view plaintext, std::string_vi
     throw std::runtime_error("sealed_box: no randomness");
   ctx_ptr ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   int len = 0;
-  if (!ctx || EVP_EncryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), nonce) != 1 ||
+  if (!ctx || EVP_EncryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, key_.data(), nonce) != 1 ||
       EVP_EncryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(associated.data()),
                         static_cast<int>(associated.size())) != 1 ||
       EVP_EncryptUpdate(ctx.get(), ct, &len, reinterpret_cast<const unsigned char*>(plaintext.data()),
@@ -73,7 +84,7 @@ std::optional<std::string> sealed_box::open(const std::vector<uint8_t>& blob, st
   int len = 0;
   std::array<uint8_t, tag_len> tag;
   std::copy(ct + ct_len, ct + ct_len + tag_len, tag.begin());
-  if (!ctx || EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, key_.data(), nonce) != 1 ||
+  if (!ctx || EVP_DecryptInit_ex(ctx.get(), aes_256_gcm(), nullptr, key_.data(), nonce) != 1 ||
       EVP_DecryptUpdate(ctx.get(), nullptr, &len, reinterpret_cast<const unsigned char*>(associated.data()),
                         static_cast<int>(associated.size())) != 1 ||
       EVP_DecryptUpdate(ctx.get(), reinterpret_cast<unsigned char*>(out.data()), &len, ct,

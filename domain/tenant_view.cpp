@@ -6,13 +6,6 @@
 
 namespace relayhost {
 
-std::string render_relay(const relay& r, std::string_view relay_domain) {
-  std::string out;
-  out.reserve(512);
-  append_relay_json(out, r, relay_domain);
-  return out;
-}
-
 std::string render_tenant(const tenant& t) {
   nlohmann::json j;
   tenant_to_json(t, j);

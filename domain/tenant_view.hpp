@@ -21,9 +21,6 @@ struct tenant_view {
   std::vector<std::shared_ptr<const relay>> relays;  // ascending seq
 };
 
-/// api.md's relay object, serialized.
-std::string render_relay(const relay& r, std::string_view relay_domain);
-
 /// api.md's tenant object (GET /tenant), serialized.
 std::string render_tenant(const tenant& t);
 

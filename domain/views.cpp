@@ -146,6 +146,13 @@ void append_relay_json(std::string& out, const relay& r, std::string_view relay_
   out += '}';
 }
 
+std::string relay_json(const relay& r, std::string_view relay_domain) {
+  std::string out;
+  out.reserve(448 + r.name.size() + r.description.size() + (r.icon ? r.icon->size() : 0));
+  append_relay_json(out, r, relay_domain);
+  return out;
+}
+
 void tenant_to_json(const tenant& t, nlohmann::json& out) {
   using nlohmann::json;
   const auto& b = t.billing;

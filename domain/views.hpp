@@ -19,6 +19,9 @@ void relay_to_json(const relay& r, std::string_view relay_domain, nlohmann::json
 /// UTF-8), without building a document: GET routes render lists with it.
 void append_relay_json(std::string& out, const relay& r, std::string_view relay_domain);
 
+/// append_relay_json into a new string: the relay object as an answer's body.
+std::string relay_json(const relay& r, std::string_view relay_domain);
+
 /// The relay as admins see it: the relay object plus who suspended it and why.
 void relay_to_admin_json(const relay& r, std::string_view relay_domain, nlohmann::json& out);
 

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "nostr/event.hpp"
 #include "nostr/sha256.hpp"
 
 namespace relayhost {
@@ -52,8 +53,76 @@ json zooid_create_body(const relay& r, const zooid_context& ctx, const std::stri
   return j;
 }
 
+namespace {
+
+// The bytes nlohmann's dump() writes for zooid_desired_config / zooid_create_body:
+// no whitespace, object keys in std::map order (sorted), strings escaped as
+// append_json_string does (the same escapes as dump() with ensure_ascii off).
+// The zooid_config suite checks both against the JSON-tree versions.
+void append_config(std::string& out, const relay& r, const zooid_context& ctx, const std::string* secret) {
+  using nostr::append_json_string;
+  const bool create = secret != nullptr;
+  auto boolean = [&](bool b) { out += b ? "true" : "false"; };
+  out += R"({"blossom":{"enabled":)";
+  boolean(paid(r, ctx));
+  out += R"(},"groups":{"enabled":true},"host":)";
+  append_json_string(out, r.subdomain + "." + ctx.relay_domain);
+  out += R"(,"inactive":)";
+  boolean(r.status != relay_status::active);
+  out += R"(,"info":{"description":)";
+  append_json_string(out, r.description);
+  if (r.icon) {
+    out += R"(,"icon":)";
+    append_json_string(out, *r.icon);
+  } else if (!create) {
+    out += R"(,"icon":null)";  // a PATCH's null deletes the key in zooid
+  }
+  out += R"(,"name":)";
+  append_json_string(out, r.name);
+  out += R"(,"pubkey":)";
+  append_json_string(out, r.tenant);
+  out += R"(},"management":{"enabled":true},"policy":{"public_join":)";
+  boolean(r.policy.public_join);
+  out += R"(,"strip_signatures":)";
+  boolean(r.policy.strip_signatures);
+  out += R"(},"push":{"enabled":true},"roles":{"admin":{"can_invite":false,"can_manage":true,"pubkeys":[)";
+  for (size_t i = 0; i < ctx.admin_pubkeys.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_json_string(out, ctx.admin_pubkeys[i]);
+  }
+  out += "]}";
+  if (create)
+    out += R"(,"member":{"can_invite":true,"can_manage":false,"pubkeys":[]})";
+  out += R"(},"schema":)";
+  append_json_string(out, schema_for_subdomain(r.subdomain));
+  if (create) {
+    out += R"(,"secret":)";
+    append_json_string(out, *secret);
+  }
+  out += '}';
+}
+
+} // namespace
+
+std::string zooid_desired_config_json(const relay& r, const zooid_context& ctx) {
+  std::string out;
+  out.reserve(512 + r.name.size() + r.description.size() + (r.icon ? r.icon->size() : 0) +
+              80 * ctx.admin_pubkeys.size());
+  append_config(out, r, ctx, nullptr);
+  return out;
+}
+
+std::string zooid_create_body_json(const relay& r, const zooid_context& ctx, const std::string& secret_hex) {
+  std::string out;
+  out.reserve(640 + r.name.size() + r.description.size() + (r.icon ? r.icon->size() : 0) +
+              80 * ctx.admin_pubkeys.size());
+  append_config(out, r, ctx, &secret_hex);
+  return out;
+}
+
 std::string zooid_fingerprint(const relay& r, const zooid_context& ctx) {
-  return nostr::sha256_hex(zooid_desired_config(r, ctx).dump());
+  return nostr::sha256_hex(zooid_desired_config_json(r, ctx));
 }
 
 std::chrono::seconds zooid_backoff(int64_t attempt, std::chrono::seconds base, std::chrono::seconds max) {

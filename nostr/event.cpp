@@ -2,6 +2,7 @@
 // struct (no DOM, strings moved out of the lexer); serialization is hand-written
 // because it must match JSON.stringify byte for byte and runs on every verify.
 #include "nostr/event.hpp"
+#include "nostr/signer.hpp"
 
 #include "nostr/hex.hpp"
 #include "nostr/keys.hpp"
@@ -309,13 +310,6 @@ void append_tags(std::string& out, const event& ev) {
   out.push_back(']');
 }
 
-void check_signable(const event& ev) {
-  if (ev.created_at < 0 || ev.created_at > event_max_created_at)
-    throw std::invalid_argument("event created_at out of range [0, 2^53)");
-  if (ev.kind < 0 || ev.kind > event_max_kind)
-    throw std::invalid_argument("event kind out of range [0, 65535]");
-}
-
 } // namespace
 
 void append_json_string(std::string& out, std::string_view sv) {
@@ -426,15 +420,8 @@ bool verify_event(const event& ev) {
 }
 
 event sign_event(event ev, const secret_key& key) {
-  check_signable(ev);
-  ev.pubkey = key.pubkey_hex();
-  const auto id = compute_id_bytes(ev);
-  uint8_t sig[64];
-  if (!schnorr_sign(key.bytes().data(), id.data(), sig))
-    throw std::logic_error("signing failed with a valid secret key");
-  ev.id = to_hex(id);
-  ev.sig = to_hex(sig, sizeof sig);
-  return ev;
+  // One keypair derivation instead of two (pubkey, then the keypair to sign with).
+  return signer(key).sign(std::move(ev));
 }
 
 std::string to_json(const event& ev) {

@@ -15,6 +15,7 @@
 // The message always names the check that failed first in THIS order; e.g. a
 // forged token of the wrong kind is reported as "kind must be 27235".
 #include "nostr/nip98.hpp"
+#include "nostr/signer.hpp"
 
 #include "nostr/base64.hpp"
 #include "nostr/event.hpp"
@@ -280,14 +281,19 @@ nip98_outcome nip98_verifier::verify(const nip98_check& req, int64_t now) const 
   return ok;
 }
 
-std::string nip98_authorization(const secret_key& key, std::string_view url, std::string_view method,
+std::string nip98_authorization(const signer& key, std::string_view url, std::string_view method,
                                 std::string_view body, int64_t created_at) {
   event ev;
   ev.kind = nip98_kind;
   ev.created_at = created_at;
   ev.tags = {{"u", std::string(url)}, {"method", std::string(method)}, {"payload", sha256_hex(body)}};
-  const event signed_ev = sign_event(std::move(ev), key);
+  const event signed_ev = key.sign(std::move(ev));
   return "Nostr " + base64_encode(to_json(signed_ev));
+}
+
+std::string nip98_authorization(const secret_key& key, std::string_view url, std::string_view method,
+                                std::string_view body, int64_t created_at) {
+  return nip98_authorization(signer(key), url, method, body, created_at);
 }
 
 } // namespace relayhost::nostr

@@ -54,10 +54,16 @@ private:
 };
 
 class secret_key;
+class signer;
 
 /// Builds `Nostr <base64 padded>` for a request: kind 27235 with `u`, `method`,
 /// and `payload` (SHA-256 of body; always sent, zooid ignores it). Throws
 /// std::invalid_argument if url or method is not valid UTF-8.
+std::string nip98_authorization(const signer& key, std::string_view url,
+                                std::string_view method, std::string_view body,
+                                int64_t created_at);
+/// The same with a one-off signer (derives the keypair on every call: for a key
+/// that signs often, keep a nostr::signer).
 std::string nip98_authorization(const secret_key& key, std::string_view url,
                                 std::string_view method, std::string_view body,
                                 int64_t created_at);

@@ -180,16 +180,20 @@ test('a burst of 200 relay changes while zooid is slow: zooid ends equal to rela
     for (const [i, t] of tenants.entries()) {
       for (let k = 0; k < 8; k++) relays.push({ t, r: (await t.post('/tenant/relays', { subdomain: `burst-${i}-${k}`, name: 'n0', plan: 'free' })).json });
     }
-    // 200 changes: 5 renames per relay, concurrently, plus some plan changes and deactivations.
-    const changes = [];
-    for (let round = 1; round <= 5; round++) {
-      for (const [j, { t, r }] of relays.entries()) {
+    // 200 changes: 5 renames per relay, the 40 relays concurrently (one relay's
+    // renames in order, each while its earlier ones are still being pushed: requests
+    // sent at once on different connections may arrive in any order), plus some plan
+    // changes and deactivations.
+    const changes = relays.map(async ({ t, r }, j) => {
+      const out = [];
+      for (let round = 1; round <= 5; round++) {
         const body = { name: `n${round}` };
         if (round === 5 && j % 3 === 0) body.plan = 'basic';
-        changes.push(t.put(`/tenant/relays/${r.id}`, body));
+        out.push(await t.put(`/tenant/relays/${r.id}`, body));
       }
-    }
-    const results = await Promise.all(changes);
+      return out;
+    });
+    const results = (await Promise.all(changes)).flat();
     assert.equal(results.length, 200);
     for (const res of results) assert.equal(res.status, 200, res.raw);
     for (const { t, r } of relays.filter((_, j) => j % 4 === 0)) assert.equal((await t.del(`/tenant/relays/${r.id}`)).status, 200);

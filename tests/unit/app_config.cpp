@@ -139,6 +139,8 @@ CAF_TEST(each_bad_value_names_its_variable) {
   CAF_CHECK_EQUAL(bad({{"LOG_LEVEL", "trace"}}), "LOG_LEVEL");
   CAF_CHECK_EQUAL(bad({{"LOG_FORMAT", "yaml"}}), "LOG_FORMAT");
   CAF_CHECK_EQUAL(bad({{"IO_THREADS", "0"}}), "IO_THREADS");
+  CAF_CHECK_EQUAL(bad({{"ACTOR_THREADS", "65"}}), "ACTOR_THREADS");
+  CAF_CHECK_EQUAL(bad({{"ACTOR_THREADS", "-1"}}), "ACTOR_THREADS");
 }
 
 CAF_TEST(secrets_are_not_echoed_in_errors) {

@@ -79,24 +79,24 @@ std::string reference_page(const std::vector<relay>& relays, const page_request&
 CAF_TEST(the_relay_renderer_writes_what_nlohmann_writes) {
   for (int i = 0; i < 8; ++i) {
     auto r = make_relay(i);
-    CAF_CHECK_EQUAL(render_relay(r, domain), nlohmann_relay(r));
+    CAF_CHECK_EQUAL(relay_json(r, domain), nlohmann_relay(r));
   }
   // Every byte value alone, every control character, and strings that are not
   // UTF-8 (a field written behind the API's back): replaced as nlohmann does.
   auto r = make_relay(1);
   for (int c = 0; c < 256; ++c) {
     r.name = "a" + std::string(1, static_cast<char>(c)) + "z";
-    CAF_CHECK_EQUAL(render_relay(r, domain), nlohmann_relay(r));
+    CAF_CHECK_EQUAL(relay_json(r, domain), nlohmann_relay(r));
   }
   for (const char* bad : {"\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82", "ok \xFF end", "\x80"}) {
     r.description = bad;
     r.sync.error = std::string("err ") + bad;
     r.sync.last_attempt_at = 1764000001;
     r.icon = std::string("https://x/") + bad;
-    CAF_CHECK_EQUAL(render_relay(r, domain), nlohmann_relay(r));
+    CAF_CHECK_EQUAL(relay_json(r, domain), nlohmann_relay(r));
   }
   r.subdomain = "quote\"sub";  // not a DNS label, but escaped all the same
-  CAF_CHECK_EQUAL(render_relay(r, domain), nlohmann_relay(r));
+  CAF_CHECK_EQUAL(relay_json(r, domain), nlohmann_relay(r));
 }
 
 CAF_TEST(pages_are_byte_identical_to_one_serialized_document) {

@@ -53,7 +53,7 @@ struct fixture : test_coordinator_fixture<> {
     zenv->ctx = ctx;
     zenv->url_base = "http://127.0.0.1:8032";
     zenv->box = box;
-    zenv->platform_key = std::make_shared<const nostr::secret_key>(nostr::secret_key::generate());
+    zenv->platform_signer = std::make_shared<const nostr::signer>(nostr::secret_key::generate());
     zenv->now = [this] { return now; };
     zenv->retry_base = 30s;
     zenv->retry_max = 100s;
@@ -100,6 +100,14 @@ struct fixture : test_coordinator_fixture<> {
     self->send(registry, call_atom::value, alice, std::move(c));
     sched.run();
     return *out;
+  }
+
+  zooid_stats zooid_stats_now() {
+    zooid_stats out;
+    auto h = self->request(zooid, caf::infinite, stats_atom::value);
+    sched.run();  // the answer is in our mailbox before receive looks
+    h.receive([&](zooid_stats& st) { out = st; }, [](caf::error&) { CAF_FAIL("no stats"); });
+    return out;
   }
 
   pending_call take() {
@@ -410,14 +418,24 @@ CAF_TEST(start_reconciles_every_relay_not_synced) {
   start();
   // ...and pushed once each (the reconciliation read finds the same two).
   CAF_REQUIRE_EQUAL(calls->size(), 2u);
+  auto stats = zooid_stats_now();
+  CAF_CHECK_EQUAL(stats.queued, 2u);
+  CAF_CHECK_EQUAL(stats.in_flight, 2u);
   auto c1 = take();
   auto c2 = take();
   CAF_CHECK_EQUAL(c1.req.path, "/relay/" + id1);
   CAF_CHECK_EQUAL(c2.req.path, "/relay/" + id2);
   answer(c1, 201);
+  stats = zooid_stats_now();
+  CAF_CHECK_EQUAL(stats.queued, 1u);
+  CAF_CHECK_EQUAL(stats.in_flight, 1u);
   answer(c2, 201);
   CAF_CHECK_EQUAL(db_int("SELECT count(*) FROM relays WHERE sync_state = 'synced'"), 2);
   CAF_CHECK(calls->empty());
+  stats = zooid_stats_now();
+  CAF_CHECK_EQUAL(stats.queued, 0u);
+  CAF_CHECK_EQUAL(stats.in_flight, 0u);
+  CAF_CHECK_EQUAL(stats.synced, 2u);
 }
 
 CAF_TEST(a_suspension_racing_a_tenant_write_ends_consistent_write_first) {
