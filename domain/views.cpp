@@ -1,10 +1,11 @@
 #include "domain/views.hpp"
 
 #include <cstdio>
+#include <stdexcept>
 
 #include <nlohmann/json.hpp>
 
-#include "domain/relay_rules.hpp"
+#include "nostr/event.hpp"
 
 namespace relayhost {
 
@@ -35,48 +36,17 @@ void relay_to_json(const relay& r, std::string_view relay_domain, nlohmann::json
 
 namespace {
 
-// nlohmann's escaping with ensure_ascii off: '"', '\\' and the control characters;
-// every other byte of valid UTF-8 as it is. Invalid UTF-8 (which a JSON parse keeps
-// out of every field) goes through nlohmann itself, so it is replaced the same way.
-void append_escaped(std::string& out, std::string_view s) {
-  for (unsigned char c : s)
-    if (c >= 0x80) {
-      if (!utf8_length(s)) {
-        auto quoted = nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-        out.append(quoted, 1, quoted.size() - 2);
-        return;
-      }
-      break;
-    }
-  size_t plain_from = 0;
-  for (size_t i = 0; i < s.size(); ++i) {
-    auto c = static_cast<unsigned char>(s[i]);
-    if (c >= 0x20 && c != '"' && c != '\\')
-      continue;
-    out.append(s.data() + plain_from, i - plain_from);
-    plain_from = i + 1;
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      default: {
-        static const char hex[] = "0123456789abcdef";
-        const char buf[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
-        out.append(buf, 6);
-      }
-    }
-  }
-  out.append(s.data() + plain_from, s.size() - plain_from);
-}
-
+// nlohmann's dump escapes valid UTF-8 as JSON.stringify does, which is what NIP-01
+// serialization (nostr::append_json_string) implements. Invalid UTF-8, which a JSON
+// parse keeps out of every field, goes through nlohmann itself: replaced as dump does.
 void append_string(std::string& out, std::string_view s) {
-  out += '"';
-  append_escaped(out, s);
-  out += '"';
+  const auto mark = out.size();
+  try {
+    nostr::append_json_string(out, s);
+  } catch (const std::invalid_argument&) {
+    out.resize(mark);
+    out += nlohmann::json(std::string(s)).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  }
 }
 
 void append_int(std::string& out, int64_t v) {
@@ -86,12 +56,10 @@ void append_int(std::string& out, int64_t v) {
 }
 
 void append_host(std::string& out, std::string_view scheme, const relay& r, std::string_view relay_domain) {
-  out += '"';
-  out += scheme;
-  append_escaped(out, r.subdomain);
-  out += '.';
-  append_escaped(out, relay_domain);
-  out += '"';
+  std::string host;
+  host.reserve(scheme.size() + r.subdomain.size() + 1 + relay_domain.size());
+  host.append(scheme).append(r.subdomain).append(1, '.').append(relay_domain);
+  append_string(out, host);
 }
 
 } // namespace
