@@ -18,8 +18,8 @@
 //                   stealing (CAF's default; idle workers poll, then sleep in short naps)
 //
 // Configuration comes from the same environment variables as relayhost
-// (DATABASE_URL, PORT, PUBLIC_URL, LOG_LEVEL, IO_THREADS, ZOOID_*, …). The wiring
-// is app/main.cpp's, minus what the tenant API does not use.
+// (DATABASE_URL, PORT, PUBLIC_URL, LOG_LEVEL, IO_THREADS, ZOOID_*, …). The actors
+// are wired by app/wiring.hpp, as in relayhost (no metrics listener here).
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -34,15 +34,11 @@
 #include <caf/all.hpp>
 #include <SQLiteCpp/Database.h>
 
-#include "actors/storage_actor.hpp"
-#include "actors/tenant_registry.hpp"
-#include "actors/zooid_actor.hpp"
 #include "app/config.hpp"
 #include "app/platform_key.hpp"
 #include "app/routes.hpp"
-#include "app/zooid_transport.hpp"
+#include "app/wiring.hpp"
 #include "core/log.hpp"
-#include "http/client.hpp"
 #include "http/server.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
@@ -105,63 +101,17 @@ int main(int argc, char** argv) {
   }
 
   caf::actor_system_config caf_cfg;
-  if (caf_threads == 0)
-    caf_threads = cfg.actor_threads > 0 ? static_cast<size_t>(cfg.actor_threads)
-                                        : std::max<size_t>(std::thread::hardware_concurrency(), 2);
-  if (caf_policy.empty())
-    caf_policy = "sharing";
-  caf_cfg.set("scheduler.max-threads", caf_threads);
-  caf_cfg.set("scheduler.policy", caf::atom_from_string(caf_policy));
+  configure_scheduler(caf_cfg, cfg);
+  if (caf_threads != 0)
+    caf_cfg.set("scheduler.max-threads", caf_threads);
+  if (!caf_policy.empty())
+    caf_cfg.set("scheduler.policy", caf::atom_from_string(caf_policy));
   caf::actor_system sys{caf_cfg};
-  storage_options sopts;
-  sopts.max_batch = max_batch;
-  sopts.background_checkpoints = !inline_checkpoints;
-  auto storage = spawn_storage(sys, std::move(db), sopts);
-
-  zooid_context zctx{cfg.relay_domain, cfg.admin_pubkeys, cfg.plans};
-  auto box = std::make_shared<const sealed_box>(key.key->bytes());
-  auto http_client = std::make_shared<http::client>(http::client::options{});
-  zooid_actor zooid;
-  if (zooid_on) {
-    auto zenv = std::make_shared<zooid_env>();
-    zenv->ctx = zctx;
-    zenv->url_base = "http://" + cfg.zooid_api.host_header;
-    zenv->base_path = cfg.zooid_api.base_path;
-    zenv->box = box;
-    zenv->platform_signer = std::make_shared<const nostr::signer>(*key.key);
-    zenv->now = [] { return static_cast<int64_t>(std::time(nullptr)); };
-    zenv->retry_base = std::chrono::seconds{cfg.zooid_retry_base_seconds};
-    zenv->retry_max = std::chrono::seconds{cfg.zooid_retry_max_seconds};
-    zenv->retry_limit = cfg.zooid_retry_limit;
-    zenv->transport =
-      make_zooid_transport(http_client, cfg.zooid_api, std::chrono::seconds{cfg.zooid_timeout_seconds});
-    zenv->storage = storage;
-    zenv->health = std::make_shared<zooid_health>();
-    zooid = sys.spawn(zooid_actor_impl, std::shared_ptr<const zooid_env>(zenv));
-  }
-
-  auto views = std::make_shared<view_board>();
-  auto env = std::make_shared<tenant_env>();
-  env->views = views;
-  env->rules = relay_rules{cfg.plans, cfg.reserved_subdomains};
-  env->relay_domain = cfg.relay_domain;
-  env->box = box;
-  env->now = [] { return static_cast<int64_t>(std::time(nullptr)); };
-  env->idle_timeout = std::chrono::seconds{cfg.tenant_idle_seconds};
-  env->storage_timeout = std::chrono::seconds{30};
-  env->storage = storage;
-  env->zooid = zooid;
-  env->zooid_ctx = zctx;
-  auto registry = sys.spawn(tenant_registry_impl, std::shared_ptr<const tenant_env>(env));
-  if (zooid)
-    caf::anon_send(zooid, start_atom::value, registry);
-
-  app_context ctx;
-  ctx.sys = &sys;
-  ctx.cfg = &cfg;
-  ctx.storage = storage;
-  ctx.registry = registry;
-  ctx.views = views;
+  wiring_options wopts;
+  wopts.storage.max_batch = max_batch;
+  wopts.storage.background_checkpoints = !inline_checkpoints;
+  wopts.zooid = zooid_on;
+  auto actors = wire_actors(sys, cfg, std::move(db), *key.key, wopts);
 
   http::server_options opts;
   opts.host = cfg.listen.host;
@@ -170,7 +120,7 @@ int main(int argc, char** argv) {
   opts.io_threads = static_cast<size_t>(cfg.io_threads);
   opts.nip98_max_skew = cfg.nip98_max_skew_seconds;
   opts.shutdown_grace = std::chrono::seconds{cfg.shutdown_grace_seconds};
-  http::server server{opts, make_router(ctx)};
+  http::server server{opts, make_router(actors.context(sys, cfg))};
   if (auto err = server.start()) {
     std::fprintf(stderr, "%s\n", err->c_str());
     std::_Exit(1);  // the actors are not worth an orderly stop in a bench
@@ -184,11 +134,7 @@ int main(int argc, char** argv) {
   int sig = 0;
   sigwait(&stop_signals, &sig);
   server.stop();
-  http_client->stop();
-  if (zooid)
-    caf::anon_send_exit(zooid, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(registry, caf::exit_reason::user_shutdown);
-  caf::anon_send_exit(storage, caf::exit_reason::user_shutdown);
+  actors.stop();
   sys.await_all_actors_done();
   return 0;
 }

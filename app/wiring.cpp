@@ -1,0 +1,106 @@
+#include "app/wiring.hpp"
+
+#include <algorithm>
+#include <ctime>
+#include <thread>
+
+#include <caf/all.hpp>
+#include <SQLiteCpp/Database.h>
+
+#include "app/zooid_transport.hpp"
+#include "core/log.hpp"
+#include "http/client.hpp"
+#include "nostr/keys.hpp"
+#include "nostr/signer.hpp"
+
+namespace relayhost {
+
+void configure_scheduler(caf::actor_system_config& caf_cfg, const config& cfg) {
+  size_t threads = cfg.actor_threads > 0 ? static_cast<size_t>(cfg.actor_threads)
+                                         : std::max<size_t>(std::thread::hardware_concurrency(), 2);
+  caf_cfg.set("scheduler.policy", caf::atom("sharing"));
+  caf_cfg.set("scheduler.max-threads", threads);
+}
+
+app_context wired_actors::context(caf::actor_system& sys, const config& cfg) const {
+  app_context ctx;
+  ctx.sys = &sys;
+  ctx.cfg = &cfg;
+  ctx.storage = storage;
+  ctx.registry = registry;
+  ctx.admin = admin;
+  ctx.zooid_status = zooid_status;
+  ctx.views = views;
+  return ctx;
+}
+
+void wired_actors::stop() const {
+  if (http_client)
+    http_client->stop();
+  for (auto a : {caf::actor_cast<caf::actor>(poller), caf::actor_cast<caf::actor>(admin),
+                 caf::actor_cast<caf::actor>(zooid), caf::actor_cast<caf::actor>(registry),
+                 caf::actor_cast<caf::actor>(storage)})
+    if (a)
+      caf::anon_send_exit(a, caf::exit_reason::user_shutdown);
+}
+
+wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_ptr<SQLite::Database> db,
+                         const nostr::secret_key& platform_key, wiring_options opts) {
+  wired_actors w;
+  auto now = [] { return static_cast<int64_t>(std::time(nullptr)); };
+  w.storage_stats = std::make_shared<storage_counters>();
+  opts.storage.counters = w.storage_stats;
+  w.storage = spawn_storage(sys, std::move(db), opts.storage);
+
+  // zooid: the HTTP client runs on its own io thread; the actor never waits on it.
+  zooid_context zctx{cfg.relay_domain, cfg.admin_pubkeys, cfg.plans};
+  auto box = std::make_shared<const sealed_box>(platform_key.bytes());
+  w.http_client = std::make_shared<http::client>(http::client::options{});
+  w.zooid_status = std::make_shared<zooid_health>();
+  if (opts.zooid) {
+    auto zenv = std::make_shared<zooid_env>();
+    zenv->ctx = zctx;
+    zenv->url_base = "http://" + cfg.zooid_api.host_header;
+    zenv->base_path = cfg.zooid_api.base_path;
+    zenv->box = box;
+    zenv->platform_signer = std::make_shared<const nostr::signer>(platform_key);
+    zenv->now = now;
+    zenv->retry_base = std::chrono::seconds{cfg.zooid_retry_base_seconds};
+    zenv->retry_max = std::chrono::seconds{cfg.zooid_retry_max_seconds};
+    zenv->retry_limit = cfg.zooid_retry_limit;
+    zenv->transport =
+      make_zooid_transport(w.http_client, cfg.zooid_api, std::chrono::seconds{cfg.zooid_timeout_seconds});
+    zenv->storage = w.storage;
+    zenv->health = w.zooid_status;
+    w.zooid = sys.spawn(zooid_actor_impl, std::shared_ptr<const zooid_env>(zenv));
+  }
+
+  w.views = std::make_shared<view_board>();
+  auto env = std::make_shared<tenant_env>();
+  env->views = w.views;
+  env->rules = relay_rules{cfg.plans, cfg.reserved_subdomains};
+  env->relay_domain = cfg.relay_domain;
+  env->box = box;
+  env->now = now;
+  env->idle_timeout = std::chrono::seconds{cfg.tenant_idle_seconds};
+  env->storage_timeout = storage_call_timeout;
+  env->storage = w.storage;
+  env->zooid = w.zooid;
+  env->zooid_ctx = zctx;
+  w.registry = sys.spawn(tenant_registry_impl, std::shared_ptr<const tenant_env>(env));
+  if (w.zooid)
+    caf::anon_send(w.zooid, start_atom::value, w.registry);
+
+  auto aenv = std::make_shared<admin_env>();
+  aenv->relay_domain = cfg.relay_domain;
+  aenv->storage = w.storage;
+  aenv->registry = w.registry;
+  aenv->storage_timeout = storage_call_timeout;
+  w.admin = sys.spawn(admin_actor_impl, std::shared_ptr<const admin_env>(aenv));
+  // Operators' view: actor stats cached in atomics, so a scrape never waits on an actor.
+  w.ops = std::make_shared<ops_stats>();
+  w.poller = sys.spawn(stats_poller_impl, w.ops, w.registry, w.zooid, w.storage, stats_poller_options{});
+  return w;
+}
+
+} // namespace relayhost

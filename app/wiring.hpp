@@ -1,0 +1,74 @@
+// The actors of relayhost and what they share, started in dependency order from a
+// configuration: one place, used by main.cpp and by the benchmark servers, so a
+// benchmark runs exactly the product's wiring (and cannot drift from it).
+#pragma once
+
+#include <chrono>
+#include <memory>
+
+#include <caf/fwd.hpp>
+
+#include "actors/admin_actor.hpp"
+#include "actors/stats_poller.hpp"
+#include "actors/storage_actor.hpp"
+#include "actors/tenant_registry.hpp"
+#include "actors/view_board.hpp"
+#include "actors/zooid_actor.hpp"
+#include "app/config.hpp"
+#include "app/routes.hpp"
+
+namespace SQLite {
+class Database;
+}
+
+namespace relayhost {
+
+namespace http {
+class client;
+}
+
+namespace nostr {
+class secret_key;
+}
+
+// A tenant's write waits at most this long in the storage actor's mailbox (its
+// deadline; a batch commit takes milliseconds, so this only bounds a stuck disk);
+// reads and the admin's requests time out after it.
+inline constexpr auto storage_call_timeout = std::chrono::seconds{30};
+
+/// CAF's scheduler as relayhost runs it: work sharing, ACTOR_THREADS workers
+/// (0: one per core). Work stealing's idle workers poll and nap, which costs
+/// ~15 % more CPU per request on 2 cores (docs/performance.md).
+void configure_scheduler(caf::actor_system_config& caf_cfg, const config& cfg);
+
+struct wiring_options {
+  storage_options storage;  // counters are filled in by wire_actors
+  bool zooid = true;        // false: no zooid client (benchmarks of the API alone)
+};
+
+struct wired_actors {
+  storage_actor storage;
+  zooid_actor zooid;  // invalid when wiring_options::zooid is false
+  tenant_registry_actor registry;
+  admin_actor admin;
+  stats_poller_actor poller;
+  std::shared_ptr<view_board> views;
+  std::shared_ptr<http::client> http_client;  // zooid calls (its own io thread)
+  std::shared_ptr<storage_counters> storage_stats;
+  std::shared_ptr<zooid_health> zooid_status;
+  std::shared_ptr<ops_stats> ops;
+
+  /// What the HTTP routes need.
+  app_context context(caf::actor_system& sys, const config& cfg) const;
+
+  /// Stops the HTTP client and every actor (the storage actor last, so every
+  /// write already sent is committed); the caller then awaits the actor system.
+  void stop() const;
+};
+
+/// Spawns every actor on `db` (migrated) with `platform_key`, and starts zooid
+/// reconciliation.
+wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_ptr<SQLite::Database> db,
+                         const nostr::secret_key& platform_key, wiring_options opts = {});
+
+} // namespace relayhost
