@@ -362,16 +362,29 @@ bool unchanged(const relay& a, const relay& b) {
          a.policy == b.policy && a.status == b.status;
 }
 
-void update_relay(self_ptr self, tenant_call& call) {
+/// The relay a tenant's write is about, or nullptr after answering why there is
+/// none to write: the tenant is suspended (403) or has no such relay (404).
+const relay* relay_to_write(self_ptr self, tenant_call& call) {
   if (self->state.row && self->state.row->status == tenant_status::suspended) {
     call.respond(error_response({errc::tenant_suspended, "the tenant is suspended", {}}));
-    return;
+    return nullptr;
   }
   auto* current = find_relay(self, call.relay_id);
-  if (!current) {
+  if (!current)
     call.respond(error_response({errc::not_found, "no such relay", {}}));
+  return current;
+}
+
+api_response platform_held(const relay& r) {
+  return error_response(
+    {errc::forbidden, "the relay is " + std::string(to_string(r.status)) + "; only the platform can change its status",
+     {}});
+}
+
+void update_relay(self_ptr self, tenant_call& call) {
+  auto* current = relay_to_write(self, call);
+  if (!current)
     return;
-  }
   auto parsed = parse_change(self, call, *current, status_authority::tenant);
   if (!parsed)
     return;
@@ -379,10 +392,7 @@ void update_relay(self_ptr self, tenant_call& call) {
   relay after = *current;
   if (change.status && *change.status != current->status) {
     if (held_by_platform(*current)) {
-      call.respond(error_response({errc::forbidden,
-                                   "the relay is " + std::string(to_string(current->status)) +
-                                     "; only the platform can change its status",
-                                   {}}));
+      call.respond(platform_held(*current));
       return;
     }
     after.status = *change.status;
@@ -396,24 +406,15 @@ void update_relay(self_ptr self, tenant_call& call) {
 }
 
 void deactivate_relay(self_ptr self, tenant_call& call) {
-  if (self->state.row && self->state.row->status == tenant_status::suspended) {
-    call.respond(error_response({errc::tenant_suspended, "the tenant is suspended", {}}));
+  auto* current = relay_to_write(self, call);
+  if (!current)
     return;
-  }
-  auto* current = find_relay(self, call.relay_id);
-  if (!current) {
-    call.respond(error_response({errc::not_found, "no such relay", {}}));
-    return;
-  }
   if (current->status == relay_status::inactive) {
     call.respond(relay_response(self, 200, *current));
     return;
   }
   if (held_by_platform(*current)) {
-    call.respond(error_response({errc::forbidden,
-                                 "the relay is " + std::string(to_string(current->status)) +
-                                   "; only the platform can change its status",
-                                 {}}));
+    call.respond(platform_held(*current));
     return;
   }
   relay after = *current;
