@@ -62,12 +62,7 @@ int main(int argc, char** argv) {
 
   // SIGINT/SIGTERM are taken by sigwait below; block them before any thread starts
   // so no other thread receives them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = block_stop_signals();
 
   // Storage first: migrations run before anything else starts.
   std::string db_error;

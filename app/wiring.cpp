@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <pthread.h>
 #include <thread>
 
 #include <caf/all.hpp>
@@ -14,6 +15,16 @@
 #include "nostr/signer.hpp"
 
 namespace relayhost {
+
+sigset_t block_stop_signals() {
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGINT);
+  sigaddset(&stop_signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+  return stop_signals;
+}
 
 void configure_scheduler(caf::actor_system_config& caf_cfg, const config& cfg) {
   size_t threads = cfg.actor_threads > 0 ? static_cast<size_t>(cfg.actor_threads)

@@ -3,6 +3,7 @@
 // benchmark runs exactly the product's wiring (and cannot drift from it).
 #pragma once
 
+#include <csignal>
 #include <chrono>
 #include <memory>
 
@@ -35,6 +36,10 @@ class secret_key;
 // deadline; a batch commit takes milliseconds, so this only bounds a stuck disk);
 // reads and the admin's requests time out after it.
 inline constexpr auto storage_call_timeout = std::chrono::seconds{30};
+
+/// Blocks SIGINT and SIGTERM for every thread started from now on (call before
+/// any thread starts; the caller takes them with sigwait) and ignores SIGPIPE.
+sigset_t block_stop_signals();
 
 /// CAF's scheduler as relayhost runs it: work sharing, ACTOR_THREADS workers
 /// (0: one per core). Work stealing's idle workers poll and nap, which costs

@@ -80,12 +80,7 @@ int main(int argc, char** argv) {
   log::parse_level(cfg.log_level, lvl);
   log::configure(lvl, cfg.log_format == "json");
 
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGINT);
-  sigaddset(&stop_signals, SIGTERM);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
-  std::signal(SIGPIPE, SIG_IGN);
+  const sigset_t stop_signals = block_stop_signals();
 
   std::string db_error;
   auto db = storage::open_database(cfg.database_path, &db_error);

@@ -55,6 +55,13 @@ void append_int(std::string& out, int64_t v) {
   out.append(buf, static_cast<size_t>(n));
 }
 
+void append_opt_string(std::string& out, const std::optional<std::string>& s) {
+  if (s)
+    append_string(out, *s);
+  else
+    out += "null";
+}
+
 void append_host(std::string& out, std::string_view scheme, const relay& r, std::string_view relay_domain) {
   std::string host;
   host.reserve(scheme.size() + r.subdomain.size() + 1 + relay_domain.size());
@@ -73,10 +80,7 @@ void append_relay_json(std::string& out, const relay& r, std::string_view relay_
   out += ",\"host\":";
   append_host(out, "", r, relay_domain);
   out += ",\"icon\":";
-  if (r.icon)
-    append_string(out, *r.icon);
-  else
-    out += "null";
+  append_opt_string(out, r.icon);
   out += ",\"id\":";
   append_string(out, r.id);
   out += ",\"name\":";
@@ -94,10 +98,7 @@ void append_relay_json(std::string& out, const relay& r, std::string_view relay_
   out += ",\"sync\":{\"attempts\":";
   append_int(out, r.sync.attempts);
   out += ",\"error\":";
-  if (r.sync.error)
-    append_string(out, *r.sync.error);
-  else
-    out += "null";
+  append_opt_string(out, r.sync.error);
   out += ",\"last_attempt_at\":";
   if (r.sync.last_attempt_at)
     append_int(out, *r.sync.last_attempt_at);
