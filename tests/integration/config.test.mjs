@@ -1,11 +1,11 @@
 // Configuration at start: bad values stop the start with one line naming the
-// variable and exit code 2; --help lists every variable of architecture.md; the
+// variable and exit code 2; --help lists every variable of docs/configuration.md; the
 // platform key is generated once (mode 0600), its npub printed, never the secret.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, chmodSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { runToExit, tempDir, Relayhost, SHARED_DIR } from './lib/relayhost.mjs';
+import { runToExit, tempDir, Relayhost, SOURCE_DIR } from './lib/relayhost.mjs';
 
 const base = (dir) => ({ DATABASE_URL: `sqlite://${dir}/hosting.db` });
 
@@ -44,17 +44,43 @@ for (const [name, value] of badValues) {
   });
 }
 
-test('--help lists every variable of architecture.md with its default', async () => {
+// --help's variables: "  NAME   meaning\n   default: value".
+function helpVariables(text) {
+  const vars = new Map();
+  const lines = text.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = lines[i].match(/^  ([A-Z][A-Z0-9_]+)\s/);
+    if (!m) continue;
+    const d = (lines[i + 1] ?? '').match(/^\s+default: (.*)$/);
+    vars.set(m[1], d ? d[1] : undefined);
+  }
+  return vars;
+}
+
+// docs/configuration.md's table: "| `NAME` | `default` | meaning |".
+function documentedVariables() {
+  const doc = readFileSync(path.join(SOURCE_DIR, 'docs/configuration.md'), 'utf8');
+  const vars = new Map();
+  for (const row of doc.split('\n').filter((l) => l.startsWith('| `'))) {
+    const cells = row.split('|').map((c) => c.trim());
+    const name = cells[1].replace(/`/g, '');
+    const def = cells[2] === '(empty)' ? '(empty)' : cells[2].replace(/^`|`$/g, '');
+    vars.set(name, def);
+  }
+  return vars;
+}
+
+test('--help and docs/configuration.md list the same variables with the same defaults', async () => {
   const r = await runToExit({}, ['--help']);
   assert.equal(r.code, 0);
-  const arch = readFileSync(path.join(SHARED_DIR, 'spec/architecture.md'), 'utf8');
-  const section = arch.slice(arch.indexOf('## Configuration'));
-  const names = new Set();
-  for (const row of section.split('\n').filter((l) => l.startsWith('| `'))) {
-    for (const m of row.split('|')[1].matchAll(/`([A-Z0-9_]+)`/g)) names.add(m[1]);
+  const help = helpVariables(r.stdout);
+  const doc = documentedVariables();
+  assert.ok(help.size >= 30, `parsed ${help.size} variables from --help`);
+  for (const [name, def] of doc) {
+    assert.ok(help.has(name), `docs/configuration.md lists ${name}, --help does not`);
+    assert.equal(help.get(name), def, `default of ${name}`);
   }
-  assert.ok(names.size >= 30, `parsed ${names.size} variables from architecture.md`);
-  for (const n of names) assert.match(r.stdout, new RegExp(`\\b${n}\\b`), `--help misses ${n}`);
+  for (const name of help.keys()) assert.ok(doc.has(name), `--help lists ${name}, docs/configuration.md does not`);
 });
 
 test('an unknown argument is refused with exit 2', async () => {

@@ -6,6 +6,7 @@
 
 #include "nostr/hex.hpp"
 #include "nostr/secp.hpp"
+#include "tests/support/vector_file.hpp"
 
 #include <secp256k1.h>
 #include <secp256k1_extrakeys.h>
@@ -42,7 +43,8 @@ std::vector<uint8_t> bytes(const std::string& hex) {
 }
 
 std::vector<bip340_row> load_vectors() {
-  std::ifstream in(RELAYHOST_VECTORS_DIR "/bip340-test-vectors.csv");
+  std::istringstream in(relayhost::test::read_vector_file(
+    "bip340-test-vectors.csv", "34c9d1d9c3a88d524bc80778540dc43f8306ec249a7485293063c376db851c2d"));
   std::vector<bip340_row> rows;
   std::string line;
   std::getline(in, line); // header

@@ -1,5 +1,5 @@
-// NIP-44 v2 against every vector of the official file (shared/vectors/
-// nip44.vectors.json), including the long-message extension.
+// NIP-44 v2 against every vector of the official file (tests/vectors/
+// nip44.vectors.json, checksum-checked), including the long-message extension.
 #define CAF_SUITE nostr_nip44
 #include <caf/test/unit_test.hpp>
 
@@ -7,6 +7,7 @@
 #include "nostr/keys.hpp"
 #include "nostr/nip44.hpp"
 #include "nostr/sha256.hpp"
+#include "tests/support/vector_file.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -21,8 +22,9 @@ namespace {
 
 const json& vectors() {
   static const json v = [] {
-    std::ifstream in(RELAYHOST_VECTORS_DIR "/nip44.vectors.json");
-    return json::parse(in).at("v2");
+    auto text = relayhost::test::read_vector_file(
+      "nip44.vectors.json", "269ed0f69e4c192512cc779e78c555090cebc7c785b609e338a62afc3ce25040");
+    return json::parse(text).at("v2");
   }();
   return v;
 }

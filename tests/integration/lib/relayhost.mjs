@@ -8,7 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 
 export const BIN = process.env.RELAYHOST_BIN ?? path.resolve('build/relayhost');
-export const SHARED_DIR = process.env.RELAYHOST_SHARED_DIR ?? path.resolve('../shared');
+export const SOURCE_DIR = process.env.RELAYHOST_SOURCE_DIR ?? path.resolve('.');
 
 export function freePort() {
   return new Promise((resolve, reject) => {
