@@ -40,6 +40,7 @@ using synced_atom = caf::atom_constant<caf::atom("rh_synced")>; // outcome of a 
 using answer_atom = caf::atom_constant<caf::atom("rh_answer")>; // zooid's answer to one call
 using retry_atom = caf::atom_constant<caf::atom("rh_retry")>;   // backoff timer of one relay's sync
 using start_atom = caf::atom_constant<caf::atom("rh_start")>;   // wiring done: begin work
+using probe_atom = caf::atom_constant<caf::atom("rh_probe")>;   // zooid reachability probe (tick / answer)
 
 // -- storage messages ---------------------------------------------------------
 
@@ -159,6 +160,7 @@ struct zooid_stats {
   uint64_t retries = 0;
   uint64_t failed = 0;     // syncs that ended `failed`
   uint64_t confirmations = 0;  // extra pushes after a call that got no answer (it may land late)
+  uint64_t probes = 0;         // reachability probes sent (no call had answered lately)
 };
 
 // -- actor interfaces ---------------------------------------------------------
@@ -213,6 +215,10 @@ using zooid_actor = caf::typed_actor<
   caf::reacts_to<answer_atom, std::string, uint64_t, zooid_answer>,
   // Backoff timer for relay `relay_id`, valid only for retry generation `gen`.
   caf::reacts_to<retry_atom, std::string, uint64_t>,
+  // Health: a timer; when no call has answered lately, probe zooid (/healthz stays fresh).
+  caf::reacts_to<probe_atom>,
+  // The probe's answer (any HTTP status proves zooid reachable).
+  caf::reacts_to<probe_atom, zooid_answer>,
   caf::replies_to<stats_atom>::with<zooid_stats>>;
 
 } // namespace relayhost

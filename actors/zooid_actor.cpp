@@ -226,6 +226,20 @@ void reconcile(self_ptr self) {
       [](caf::error& err) { log::error("zooid reconciliation could not read relays", {{"error", caf::to_string(err)}}); });
 }
 
+void probe_tick(self_ptr self) {
+  auto& st = self->state;
+  self->delayed_send(self, st.env->probe_interval, probe_atom::value);
+  auto now = st.env->now();
+  if (st.probe_in_flight || now - st.env->health->at.load() < st.env->probe_after.count())
+    return;  // a call answered lately: that outcome is fresh enough
+  st.probe_in_flight = true;
+  ++st.stats.probes;
+  zooid_request req{"GET", st.env->base_path + "/", "", "", st.env->probe_timeout};
+  st.env->transport(std::move(req), [self = caf::actor_cast<zooid_actor>(self)](zooid_answer a) {
+    caf::anon_send(self, probe_atom::value, std::move(a));
+  });
+}
+
 } // namespace
 
 zooid_actor::behavior_type zooid_actor_impl(self_ptr self, std::shared_ptr<const zooid_env> env) {
@@ -245,6 +259,13 @@ zooid_actor::behavior_type zooid_actor_impl(self_ptr self, std::shared_ptr<const
       for (auto& r : early)
         want(self, std::move(r));
       reconcile(self);
+      if (self->state.env->probe_interval.count() > 0)
+        probe_tick(self);
+    },
+    [self](probe_atom) { probe_tick(self); },
+    [self](probe_atom, zooid_answer& a) {
+      self->state.probe_in_flight = false;
+      self->state.env->health->record(a.status != 0, self->state.env->now());
     },
     [self](answer_atom, std::string& id, uint64_t call_id, zooid_answer& a) { answer(self, id, call_id, a); },
     [self](retry_atom, std::string& id, uint64_t gen) {

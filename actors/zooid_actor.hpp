@@ -31,7 +31,8 @@ struct zooid_request {
   std::string method;
   std::string path;  // e.g. /relay/<id>
   std::string body;
-  std::string authorization;
+  std::string authorization;  // empty: no Authorization header (the probe)
+  std::chrono::milliseconds timeout{0};  // 0: the transport's (ZOOID_TIMEOUT_SECONDS)
 };
 
 /// Performs a call and calls back exactly once, from any thread.
@@ -67,6 +68,14 @@ struct zooid_env {
   zooid_transport transport;
   storage_actor storage;
   std::shared_ptr<zooid_health> health;
+  // Reachability probe (issue 11): every `probe_interval`, if no call has answered
+  // for `probe_after`, one unauthenticated GET of the API's root is sent (zooid
+  // answers it 401 at once: auth is checked before the path); any HTTP answer means
+  // reachable, none within `probe_timeout` unreachable. An idle server so reports
+  // ok/unreachable instead of "unknown". 0 s: no probing (actor tests).
+  std::chrono::seconds probe_interval{0};
+  std::chrono::seconds probe_after{10};
+  std::chrono::milliseconds probe_timeout{2000};
 };
 
 struct zooid_state {
@@ -97,6 +106,7 @@ struct zooid_state {
   size_t in_flight = 0;           // calls to zooid not answered yet
   std::unordered_set<std::string> provisioned;  // relay ids zooid is known to hold
   uint64_t next_call = 0;
+  bool probe_in_flight = false;
   zooid_stats stats;
 };
 

@@ -83,6 +83,9 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
       make_zooid_transport(w.http_client, cfg.zooid_api, std::chrono::seconds{cfg.zooid_timeout_seconds});
     zenv->storage = w.storage;
     zenv->health = w.zooid_status;
+    // /healthz reports outcomes at most 30 s old: probe an idle zooid well within that.
+    zenv->probe_interval = zooid_probe_interval;
+    zenv->probe_after = zooid_probe_after;
     w.zooid = sys.spawn(zooid_actor_impl, std::shared_ptr<const zooid_env>(zenv));
   }
 

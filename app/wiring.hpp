@@ -37,6 +37,11 @@ class secret_key;
 // reads and the admin's requests time out after it.
 inline constexpr auto storage_call_timeout = std::chrono::seconds{30};
 
+// zooid reachability for /healthz when no call has answered for `after`: checked
+// every `interval` (the first check right at start).
+inline constexpr auto zooid_probe_interval = std::chrono::seconds{5};
+inline constexpr auto zooid_probe_after = std::chrono::seconds{10};
+
 /// Blocks SIGINT and SIGTERM for every thread started from now on (call before
 /// any thread starts; the caller takes them with sigwait) and ignores SIGPIPE.
 sigset_t block_stop_signals();

@@ -11,9 +11,10 @@ zooid_transport make_zooid_transport(std::shared_ptr<http::client> client, const
     out.port = api.port;
     out.host_header = api.host_header;
     out.target = std::move(req.path);
-    out.headers = {{"Authorization", std::move(req.authorization)}, {"Content-Type", "application/json"}};
+    if (!req.authorization.empty())  // a real call (the probe goes without either)
+      out.headers = {{"Authorization", std::move(req.authorization)}, {"Content-Type", "application/json"}};
     out.body = std::move(req.body);
-    out.timeout = timeout;
+    out.timeout = req.timeout.count() > 0 ? req.timeout : std::chrono::milliseconds{timeout};
     client->send(std::move(out), [done = std::move(done)](http::client_response r) {
       done(zooid_answer{r.ok ? r.status : 0, std::move(r.body), std::move(r.error)});
     });

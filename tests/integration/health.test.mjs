@@ -1,10 +1,13 @@
 // GET /healthz: the JSON of api.md; 503 "degraded" within about a second when the
-// database does not answer (another process holds its write lock).
+// database does not answer (another process holds its write lock); an idle server
+// reports zooid ok/unreachable from its probes, never a stale "unknown".
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
-import { Relayhost } from './lib/relayhost.mjs';
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
+import { Relayhost, freePort } from './lib/relayhost.mjs';
+import { startZooid } from './lib/zooid_standin.mjs';
 
 test('healthz answers the JSON of api.md', async () => {
   const rh = await Relayhost.start();
@@ -60,5 +63,50 @@ test('healthz is 503 degraded, within about a second, when the database does not
   } finally {
     await rh.stop();
     rh.cleanup();
+  }
+});
+
+async function zooidField(rh) {
+  return (await (await rh.fetch('/healthz')).json()).zooid;
+}
+
+async function until(what, fn, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`timed out waiting for ${what} (last: ${last})`);
+}
+
+test('an idle server probes zooid: ok soon after start, unreachable when it goes down, ok when it is back', async () => {
+  const platformSk = generateSecretKey();
+  const port = await freePort();
+  const zooid = await startZooid({ apiHost: `127.0.0.1:${port}`, whitelist: [getPublicKey(platformSk)], port });
+  const rh = await Relayhost.start({
+    env: { PLATFORM_SECRET: Buffer.from(platformSk).toString('hex'), ZOOID_API_URL: `http://127.0.0.1:${port}` },
+  });
+  try {
+    // No relay, so no zooid call: only the probe can tell.
+    await until('zooid ok after start', async () => (await zooidField(rh)) === 'ok', 5000);
+    assert.equal(zooid.calls.length, 0, 'the probe is not a relay call');
+    assert.ok(zooid.probes.length >= 1);
+    assert.equal(zooid.probes[0].method, 'GET');
+    assert.equal(zooid.probes[0].host, `127.0.0.1:${port}`, 'probe sent to the API host');
+    await zooid.stop();
+    // Stale after 10 s without an answer, probed every 5 s with a 2 s timeout.
+    await until('zooid unreachable', async () => (await zooidField(rh)) === 'unreachable', 25000);
+    await zooid.restart();
+    await until('zooid ok again', async () => (await zooidField(rh)) === 'ok', 25000);
+    // Idle and healthy: probes stay a trickle (one per 5 s at most), not a loop.
+    const before = zooid.probes.length;
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.ok(zooid.probes.length - before <= 1, `${zooid.probes.length - before} probes in 3 s`);
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+    await zooid.stop();
   }
 });

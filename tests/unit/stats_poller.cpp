@@ -48,6 +48,8 @@ zooid_actor::behavior_type fake_zooid(std::shared_ptr<fake_stats> s) {
     [](start_atom, tenant_registry_actor&) {},
     [](answer_atom, std::string&, uint64_t, zooid_answer&) {},
     [](retry_atom, std::string&, uint64_t) {},
+    [](probe_atom) {},
+    [](probe_atom, zooid_answer&) {},
     [s](stats_atom) { return s->zooid; },
   };
 }

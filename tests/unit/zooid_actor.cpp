@@ -474,4 +474,52 @@ CAF_TEST(a_suspension_racing_a_tenant_write_ends_consistent_suspension_first) {
   CAF_CHECK_EQUAL(db_int("SELECT count(*) FROM audit_log"), 2);
 }
 
+
+// issue 11: /healthz must not say "unknown" for an idle server. With no call
+// answered lately, the actor probes zooid (an unauthenticated GET, short timeout);
+// a fresh outcome of a real call needs no probe; a probe in flight is not doubled.
+CAF_TEST(an_idle_zooid_is_probed_and_a_fresh_outcome_needs_no_probe) {
+  zenv->probe_interval = 5s;
+  zenv->probe_after = 10s;
+  start();
+  // Nothing has answered since start: the first tick probes at once.
+  auto probe = take();
+  CAF_CHECK_EQUAL(probe.req.method, "GET");
+  CAF_CHECK_EQUAL(probe.req.path, "/");
+  CAF_CHECK(probe.req.authorization.empty());
+  CAF_CHECK(probe.req.timeout == std::chrono::milliseconds{2000});
+  CAF_CHECK(calls->empty());
+  answer(probe, 401, R"({"error":"missing authorization header"})");  // zooid checks auth first
+  CAF_CHECK_EQUAL(zenv->health->state.load(), static_cast<int>(zooid_health::ok));
+  CAF_CHECK_EQUAL(zenv->health->at.load(), now);
+  // 5 s later the outcome is still fresh: no probe.
+  now += 5;
+  advance_time(5s);
+  sched.run();
+  CAF_CHECK(calls->empty());
+  // A real call's outcome counts as fresh too.
+  api(tenant_op::create_relay, R"({"subdomain":"probed","name":"A","plan":"free"})");
+  now += 4;
+  auto post = take();
+  answer(post, 201);
+  now += 5;
+  advance_time(5s);
+  sched.run();
+  CAF_CHECK(calls->empty());
+  // 11 s after the last answer: probed; no answer (zooid down) → unreachable.
+  now += 6;
+  advance_time(5s);
+  sched.run();
+  auto second = take();
+  CAF_CHECK(second.req.authorization.empty());
+  // Unanswered so far: the next tick does not send another.
+  now += 5;
+  advance_time(5s);
+  sched.run();
+  CAF_CHECK(calls->empty());
+  answer(second, 0);
+  CAF_CHECK_EQUAL(zenv->health->state.load(), static_cast<int>(zooid_health::unreachable));
+  CAF_CHECK_EQUAL(zooid_stats_now().probes, 2u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -354,6 +354,7 @@ export async function startZooid({ apiHost, whitelist = [], port = 0, tls, onCal
   );
   const store = new Map(); // id → config as received / merged (unknown fields kept)
   const calls = [];
+  const probes = [];
   const crashFlags = [];
   const sockets = new Set();
   let failure = null; // {status|hang|delayMs, remaining, afterApply}
@@ -540,7 +541,12 @@ export async function startZooid({ apiHost, whitelist = [], port = 0, tls, onCal
       warnings: [],
       answeredAt: null,
     };
-    calls.push(call);
+    // relayhost's reachability probe (an unauthenticated GET, for /healthz) is kept
+    // apart from the calls, and never uses up a counted failure: tests count calls
+    // and failures as relayhost's relay work. An uncounted failure (zooid down for
+    // good) applies to it like to anything else.
+    const probe = req.headers.authorization === undefined;
+    (probe ? probes : calls).push(call);
     const body = await readBody(req);
     call.bodyBytes = body.size;
     if (body.size > 0 && !body.tooLarge) {
@@ -562,17 +568,17 @@ export async function startZooid({ apiHost, whitelist = [], port = 0, tls, onCal
         res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(b) });
         res.end(b);
       }
-      onCall?.(call);
+      if (!probe) onCall?.(call);
     };
 
-    const f = takeFailure();
+    const f = probe ? (failure?.remaining === Infinity ? failure : null) : takeFailure();
     if (f?.delayMs) {
       call.injected = `delay ${f.delayMs}ms`;
       await new Promise((r) => setTimeout(r, f.delayMs));
     }
     const hang = () => {
       call.injected = f.afterApply ? 'hang after apply' : 'hang';
-      onCall?.(call);
+      if (!probe) onCall?.(call);
       // Never answer; stop() destroys the socket.
     };
     const fail = () => {
@@ -645,6 +651,8 @@ export async function startZooid({ apiHost, whitelist = [], port = 0, tls, onCal
     get configs() { return new Map([...store].map(([id, c]) => [id, structuredClone(c)])); },
     /// Every request, oldest first (live array; entries are filled in when answered).
     calls,
+    /// Unauthenticated requests (relayhost's reachability probes), oldest first.
+    probes,
     /// Ids that were ever stored with an empty or invalid info.pubkey: real zooid would have
     /// panicked loading them. Tests assert it stays empty.
     crashFlags,
