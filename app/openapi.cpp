@@ -1,6 +1,7 @@
 #include "app/openapi.hpp"
 
 #include <memory>
+#include <set>
 #include <utility>
 
 #include <nlohmann/json.hpp>
@@ -571,8 +572,36 @@ json document(std::string_view public_url) {
 
 } // namespace
 
-std::string openapi_document(std::string_view public_url) {
+std::string openapi_catalog(std::string_view public_url) {
   return document(public_url).dump();
+}
+
+std::string openapi_document(const std::vector<http::route_info>& served, std::string_view public_url) {
+  auto doc = document(public_url);
+  std::set<std::pair<std::string, std::string>> routed;  // (lowercase method, OpenAPI path)
+  for (auto& r : served) {
+    std::string method = r.method;
+    for (auto& c : method)
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    routed.emplace(std::move(method), openapi_path(r.templ));
+  }
+  json paths = json::object();
+  for (auto& [path, item] : doc["paths"].items()) {
+    json kept = json::object();
+    for (auto& [key, value] : item.items()) {
+      bool is_operation = key == "get" || key == "put" || key == "post" || key == "delete" || key == "patch" ||
+                          key == "head" || key == "options" || key == "trace";
+      if (!is_operation || routed.count({key, path}))
+        kept[key] = value;
+    }
+    bool has_operation = false;
+    for (auto& [key, value] : kept.items())
+      has_operation = has_operation || (key != "parameters" && key != "summary" && key != "description");
+    if (has_operation)
+      paths[path] = std::move(kept);
+  }
+  doc["paths"] = std::move(paths);
+  return doc.dump();
 }
 
 std::string openapi_path(std::string_view router_template) {
@@ -597,10 +626,13 @@ std::string openapi_path(std::string_view router_template) {
 }
 
 void add_openapi_route(http::router& r, std::string_view public_url) {
-  auto body = std::make_shared<const std::string>(openapi_document(public_url));
+  // Registered first so the document lists itself; filled before the server
+  // starts (routes are built before any request is served).
+  auto body = std::make_shared<std::string>();
   r.add("GET", "/openapi.json", http::auth_mode::none, [body](http::api_request&&, http::responder respond) {
     respond(http::api_response::json(200, *body));
   });
+  *body = openapi_document(r.routes(), public_url);
 }
 
 } // namespace relayhost
