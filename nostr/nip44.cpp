@@ -9,8 +9,6 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
-#include <secp256k1.h>
-#include <secp256k1_ecdh.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -29,13 +27,6 @@ constexpr size_t min_payload_chars = 132; // base64 of the smallest message (99 
 constexpr size_t min_decoded_len = 1 + nonce_len + 2 + 32 + mac_len;
 constexpr size_t extended_prefix_threshold = 65536;
 constexpr std::string_view conversation_salt = "nip44-v2";
-
-// The ECDH "hash": NIP-44 wants the bare x coordinate, not libsecp's default
-// SHA-256 of the compressed point.
-int copy_x(unsigned char* output, const unsigned char* x32, const unsigned char*, void*) {
-  std::memcpy(output, x32, 32);
-  return 1;
-}
 
 void hmac_sha256(const uint8_t* key, size_t key_len, const uint8_t* d1, size_t l1, const uint8_t* d2,
                  size_t l2, uint8_t out[32]) {
@@ -95,17 +86,9 @@ nip44_message_keys::~nip44_message_keys() {
 
 std::optional<nip44_conversation_key> nip44_get_conversation_key(const uint8_t seckey32[32],
                                                                  const uint8_t xonly_pub32[32]) {
-  const secp256k1_context* ctx = secp_context();
-  // B as the even-y point with that x (NIP-44: "02" || x).
-  uint8_t compressed[33];
-  compressed[0] = 0x02;
-  std::memcpy(compressed + 1, xonly_pub32, 32);
-  secp256k1_pubkey pub;
-  if (secp256k1_ec_pubkey_parse(ctx, &pub, compressed, sizeof compressed) != 1)
-    return std::nullopt;
   uint8_t shared_x[32];
-  if (secp256k1_ecdh(ctx, shared_x, &pub, seckey32, copy_x, nullptr) != 1)
-    return std::nullopt; // invalid secret key (0 or >= n)
+  if (!ecdh_shared_x(seckey32, xonly_pub32, shared_x))
+    return std::nullopt; // invalid secret key (0 or >= n) or not a curve point
   nip44_conversation_key key;
   hmac_sha256(reinterpret_cast<const uint8_t*>(conversation_salt.data()), conversation_salt.size(), shared_x,
               sizeof shared_x, nullptr, 0, key.bytes.data());

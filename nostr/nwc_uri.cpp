@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "nostr/keys.hpp"
+#include "nostr/relay_url.hpp"
 
 namespace relayhost::nostr {
 
@@ -63,19 +64,7 @@ bool is_hex64(std::string_view s) {
 } // namespace
 
 bool is_websocket_url(std::string_view url) {
-  std::string_view rest;
-  if (url.substr(0, 6) == "wss://")
-    rest = url.substr(6);
-  else if (url.substr(0, 5) == "ws://")
-    rest = url.substr(5);
-  else
-    return false;
-  if (rest.empty() || rest.front() == '/' || rest.front() == ':')
-    return false;
-  for (unsigned char c : rest)
-    if (c <= ' ' || c == 0x7f)
-      return false;
-  return true;
+  return parse_relay_url(url).has_value();
 }
 
 std::optional<nwc_uri> parse_nwc_uri(std::string_view text, std::string* error) {

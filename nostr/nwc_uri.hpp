@@ -20,7 +20,7 @@ struct nwc_uri {
 /// that is safe to show (it never echoes the secret).
 std::optional<nwc_uri> parse_nwc_uri(std::string_view text, std::string* error);
 
-/// True for ws:// and wss:// URLs with a non-empty host and no whitespace.
+/// True for the URLs parse_relay_url accepts (ws:// and wss://, strictly).
 bool is_websocket_url(std::string_view url);
 
 } // namespace relayhost::nostr

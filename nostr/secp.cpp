@@ -4,10 +4,12 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <secp256k1.h>
+#include <secp256k1_ecdh.h>
 #include <secp256k1_extrakeys.h>
 #include <secp256k1_schnorrsig.h>
 
 #include <cstdlib>
+#include <cstring>
 
 namespace relayhost::nostr {
 namespace {
@@ -83,6 +85,24 @@ bool xonly_pubkey_of(const uint8_t seckey[32], uint8_t xonly_out[32]) {
 bool xonly_pubkey_valid(const uint8_t xonly_pub[32]) {
   secp256k1_xonly_pubkey pub;
   return secp256k1_xonly_pubkey_parse(secp_context(), &pub, xonly_pub) == 1;
+}
+
+namespace {
+int copy_x(unsigned char* output, const unsigned char* x32, const unsigned char*, void*) {
+  std::memcpy(output, x32, 32);
+  return 1;
+}
+} // namespace
+
+bool ecdh_shared_x(const uint8_t seckey[32], const uint8_t xonly_pub[32], uint8_t shared_x_out[32]) {
+  const secp256k1_context* ctx = secp_context();
+  uint8_t compressed[33];
+  compressed[0] = 0x02;
+  std::memcpy(compressed + 1, xonly_pub, 32);
+  secp256k1_pubkey pub;
+  if (secp256k1_ec_pubkey_parse(ctx, &pub, compressed, sizeof compressed) != 1)
+    return false;
+  return secp256k1_ecdh(ctx, shared_x_out, &pub, seckey, copy_x, nullptr) == 1;
 }
 
 } // namespace relayhost::nostr

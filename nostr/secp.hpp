@@ -40,4 +40,9 @@ bool xonly_pubkey_of(const uint8_t seckey[32], uint8_t xonly_out[32]);
 /// True when the 32 bytes are the x coordinate of a curve point.
 bool xonly_pubkey_valid(const uint8_t xonly_pub[32]);
 
+/// ECDH as NIP-04 and NIP-44 use it: the bare x coordinate of seckey·P, where P
+/// is the even-y point with x = `xonly_pub` (not libsecp's default hash). False
+/// when the key or the point is invalid. The caller wipes `shared_x_out`.
+bool ecdh_shared_x(const uint8_t seckey[32], const uint8_t xonly_pub[32], uint8_t shared_x_out[32]);
+
 } // namespace relayhost::nostr
