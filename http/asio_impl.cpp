@@ -4,3 +4,4 @@
 // Beast file's compile time down (see spec/caf-0.17-notes.md).
 #include <boost/asio/impl/src.hpp>
 #include <boost/beast/src.hpp>
+#include <boost/asio/ssl/impl/src.hpp>

@@ -70,10 +70,13 @@ public:
     size_t io_threads = 1;
     size_t max_message_bytes = 512 * 1024;          // a bigger message closes the connection
     std::chrono::milliseconds connect_timeout{10000};  // resolve + TCP + TLS + upgrade
-    std::chrono::seconds ping_interval{30};          // quiet this long: ping; no pong in ping_timeout: closed
+    // Nothing received for ping_interval + ping_timeout closes the connection
+    // ("timeout: idle"); a ping goes out at half that time, so a live peer's pong
+    // keeps it open (Beast's keep-alive pings, which run while a read is pending).
+    std::chrono::seconds ping_interval{30};
     std::chrono::seconds ping_timeout{20};
     size_t max_write_queue_bytes = 8 * 1024 * 1024;  // unsent bytes per connection; over: closed
-    std::string ca_file;                             // empty: the system store
+    std::string ca_file;                             // a PEM file trusted besides the system store; "" none
     std::string user_agent = "relayhost";
   };
 
