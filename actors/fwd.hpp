@@ -16,7 +16,9 @@
 #include <optional>
 
 #include "domain/model.hpp"
+#include "domain/outbox.hpp"
 #include "http/api_types.hpp"
+#include "nostr/event.hpp"
 
 namespace SQLite {
 class Database;
@@ -41,6 +43,17 @@ using answer_atom = caf::atom_constant<caf::atom("rh_answer")>; // zooid's answe
 using retry_atom = caf::atom_constant<caf::atom("rh_retry")>;   // backoff timer of one relay's sync
 using start_atom = caf::atom_constant<caf::atom("rh_start")>;   // wiring done: begin work
 using probe_atom = caf::atom_constant<caf::atom("rh_probe")>;   // zooid reachability probe (tick / answer)
+using publish_atom = caf::atom_constant<caf::atom("rh_publish")>;  // relay pool: publish an event, await OKs
+using query_atom = caf::atom_constant<caf::atom("rh_query")>;      // relay pool: REQ until EOSE, then CLOSE
+using subscribe_atom = caf::atom_constant<caf::atom("rh_sub")>;    // relay pool: a live subscription
+using unsub_atom = caf::atom_constant<caf::atom("rh_unsub")>;      // relay pool: end a live subscription
+using ws_atom = caf::atom_constant<caf::atom("rh_ws")>;            // a websocket's open/message/close (io thread)
+using reconnect_atom = caf::atom_constant<caf::atom("rh_reconn")>; // backoff timer of one relay connection
+using deadline_atom = caf::atom_constant<caf::atom("rh_deadl")>;   // an operation's timeout
+using sweep_atom = caf::atom_constant<caf::atom("rh_sweep")>;      // close unused connections
+using pool_event_atom = caf::atom_constant<caf::atom("rh_pevent")>;  // an event of a live subscription
+using notify_atom = caf::atom_constant<caf::atom("rh_notify")>;    // the outbox has (new) due notices
+using message_atom = caf::atom_constant<caf::atom("rh_msg")>;      // notifier: publication outcome / inbox list
 
 // -- storage messages ---------------------------------------------------------
 
@@ -87,6 +100,7 @@ enum class tenant_op : uint8_t {
   admin_set_status,        // PUT /admin/tenants/:pubkey
   admin_update_relay,      // PUT /admin/relays/:id
   admin_deactivate_relay,  // DELETE /admin/relays/:id
+  admin_message,           // POST /admin/tenants/:pubkey/message
 };
 
 /// One API call for one tenant, answered through `respond` by the tenant's actor.
@@ -110,6 +124,8 @@ enum class admin_op : uint8_t {
   update_relay,      // PUT /admin/relays/:id
   deactivate_relay,  // DELETE /admin/relays/:id
   list_audit,        // GET /admin/audit
+  message_tenant,    // POST /admin/tenants/:pubkey/message
+  list_notifications,  // GET /admin/notifications
 };
 
 /// One admin API call (the caller is known to be an admin).
@@ -161,6 +177,54 @@ struct zooid_stats {
   uint64_t failed = 0;     // syncs that ended `failed`
   uint64_t confirmations = 0;  // extra pushes after a call that got no answer (it may land late)
   uint64_t probes = 0;         // reachability probes sent (no call had answered lately)
+};
+
+// -- relay pool messages ------------------------------------------------------
+
+/// Each relay's answer to one publication (domain/outbox.hpp: relay_publish_result).
+struct publish_report {
+  std::vector<relay_publish_result> relays;
+};
+
+enum class query_outcome : uint8_t { eose, closed, timed_out, failed };
+
+struct relay_query_result {
+  std::string relay;
+  query_outcome outcome = query_outcome::failed;
+  std::string message;  // CLOSED's message, or why the relay did not answer
+};
+
+/// The events a query collected (authentic, each once), and how each relay ended.
+struct query_report {
+  std::vector<nostr::event> events;
+  std::vector<relay_query_result> relays;
+};
+
+/// What the websocket client reported about one connection (`link`), forwarded
+/// from its io thread.
+struct ws_signal {
+  enum kind_t : uint8_t { open, message, closed };
+  uint64_t link = 0;
+  kind_t kind = open;
+  std::string text;  // the message, or the close reason
+};
+
+struct relay_pool_stats {
+  uint64_t connections = 0;  // entries (any state)
+  uint64_t open = 0;
+  uint64_t publishes = 0;    // operations in progress
+  uint64_t queries = 0;
+  uint64_t subscriptions = 0;
+  uint64_t queued = 0;       // messages waiting for a connection, all relays
+};
+
+// -- notifier messages --------------------------------------------------------
+
+struct notifier_stats {
+  uint64_t passes = 0;       // due lists read
+  uint64_t in_flight = 0;    // notifications being resolved or published now
+  uint64_t sent = 0, undeliverable = 0, failed = 0, retried = 0;  // since start
+  uint64_t inbox_lookups = 0, inbox_cache_hits = 0;
 };
 
 // -- actor interfaces ---------------------------------------------------------
@@ -221,6 +285,39 @@ using zooid_actor = caf::typed_actor<
   caf::reacts_to<probe_atom, zooid_answer>,
   caf::replies_to<stats_atom>::with<zooid_stats>>;
 
+/// Receives the events of a live subscription: (subscription, relay URL, event).
+using pool_subscriber_actor = caf::typed_actor<caf::reacts_to<pool_event_atom, uint64_t, std::string, nostr::event>>;
+
+/// Websocket connections to Nostr relays, shared (actors/relay_pool.hpp).
+using relay_pool_actor = caf::typed_actor<
+  // Publishes to each relay (URLs; normalised here); answers when every relay has
+  // answered OK or the timeout passed. A bad URL is answered `failed` for it.
+  caf::replies_to<publish_atom, nostr::event, std::vector<std::string>, caf::timespan>::with<publish_report>,
+  // REQ with the filters (JSON objects) on each relay until EOSE/CLOSED or the timeout.
+  caf::replies_to<query_atom, std::vector<std::string>, std::vector<std::string>, caf::timespan>::with<query_report>,
+  // A live subscription: events go to the subscriber until unsub (or it ends).
+  caf::replies_to<subscribe_atom, std::vector<std::string>, std::vector<std::string>, pool_subscriber_actor>::with<
+    uint64_t>,
+  caf::reacts_to<unsub_atom, uint64_t>,
+  // Internal: io-thread signals, backoff timers, operation deadlines, idle sweeps.
+  caf::reacts_to<ws_atom, ws_signal>,
+  caf::reacts_to<reconnect_atom, std::string, uint64_t>,
+  caf::reacts_to<deadline_atom, uint64_t>,
+  caf::reacts_to<sweep_atom>,
+  caf::replies_to<stats_atom>::with<relay_pool_stats>>;
+
+/// The durable DM outbox (actors/notifier.hpp): delivers what the storage holds.
+using notifier_actor = caf::typed_actor<
+  // A notice was committed (or is due): look at the outbox now.
+  caf::reacts_to<notify_atom>,
+  // Its own wake-up timer, valid only for generation `gen`.
+  caf::reacts_to<retry_atom, uint64_t>,
+  caf::replies_to<stats_atom>::with<notifier_stats>>;
+
+/// Publishes the platform's kind 0, 10002 and 10050 to the indexers at start,
+/// retrying each relay that did not take them (actors/identity_publisher.hpp).
+using identity_actor = caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<retry_atom, uint64_t>>;
+
 } // namespace relayhost
 
 // Messages that never leave the process (no serialization needed).
@@ -235,3 +332,9 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::relay)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::zooid_sync_result)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::zooid_answer)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::zooid_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::nostr::event)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::publish_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::query_report)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::ws_signal)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::relay_pool_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::notifier_stats)
