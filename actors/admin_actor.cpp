@@ -10,6 +10,7 @@
 #include "nostr/keys.hpp"
 #include "storage/admin_queries.hpp"
 #include "storage/invoice_store.hpp"
+#include "storage/notification_store.hpp"
 #include "storage/tenant_store.hpp"
 
 namespace relayhost {
@@ -22,6 +23,30 @@ using json = nlohmann::json;
 
 // GET /admin/tenants/:pubkey lists the latest invoices (api.md).
 constexpr int64_t tenant_detail_invoices = 20;
+
+/// One outbox row for GET /admin/notifications. The text is the platform's own
+/// notice (never anything a tenant sent); the gift wrap itself is not shown.
+void notification_to_json(const notification& n, json& j) {
+  j = json{{"id", n.id},
+           {"recipient", n.recipient},
+           {"kind", n.kind},
+           {"state", to_string(n.state)},
+           {"text", n.text},
+           {"attempts", n.attempts},
+           {"event_id", n.wrap_id ? json(*n.wrap_id) : json(nullptr)},
+           {"next_attempt_at", n.next_attempt_at ? json(*n.next_attempt_at) : json(nullptr)},
+           {"last_error", n.last_error ? json(*n.last_error) : json(nullptr)},
+           {"created_at", n.created_at},
+           {"updated_at", n.updated_at},
+           {"sent_at", n.sent_at ? json(*n.sent_at) : json(nullptr)}};
+  json relays = json::array();
+  if (n.relays_json) {
+    auto parsed = json::parse(*n.relays_json, nullptr, false);
+    if (parsed.is_array())
+      relays = std::move(parsed);
+  }
+  j["relays"] = std::move(relays);
+}
 
 api_response ok_json(const json& j) {
   return api_response::json(200, j.dump(-1, ' ', false, json::error_handler_t::replace));
@@ -180,6 +205,37 @@ void handle(self_ptr self, admin_call& call) {
           if (c->op == admin_op::get_relay || r.status != 200 || !r.body.empty())
             c->respond(std::move(r));
         }));
+      return;
+    }
+    case admin_op::message_tenant: {
+      auto pk = nostr::parse_pubkey(call.target);
+      if (!pk)
+        return call.respond(api_response::error(errc::not_found, "no such tenant"));
+      forward_to_tenant(self, *pk, tenant_op::admin_message, call);
+      return;
+    }
+    case admin_op::list_notifications: {
+      auto p = page_or_answer(call);
+      if (!p)
+        return;
+      std::optional<notification_state> state;
+      std::optional<std::string> tenant;
+      if (call.status) {
+        state = parse_notification_state(*call.status);
+        if (!state)
+          return call.respond(api_response::error(
+            api_error::invalid_field("state", "state must be pending, sent, undeliverable or failed")));
+      }
+      if (call.tenant) {
+        tenant = nostr::parse_pubkey(*call.tenant);
+        if (!tenant)
+          return call.respond(api_response::error(api_error::invalid_field("tenant", "tenant must be a hex or npub pubkey")));
+      }
+      read<storage::page_of<notification>>(
+        self, "admin.notifications",
+        [state, tenant, p](SQLite::Database& db) { return storage::list_notifications(db, state, tenant, p->limit, p->after); },
+        [](const storage::page_of<notification>& page) { return ok_json(page_json(page, notification_to_json)); },
+        call.respond);
       return;
     }
     case admin_op::list_audit: {

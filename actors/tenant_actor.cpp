@@ -9,12 +9,15 @@
 
 #include "actors/errc_caf.hpp"
 #include "core/log.hpp"
+#include "domain/outbox.hpp"
 #include "domain/page.hpp"
+#include "domain/relay_rules.hpp"
 #include "domain/views.hpp"
 #include "nostr/hex.hpp"
 #include "nostr/keys.hpp"
 #include "nostr/nwc_uri.hpp"
 #include "storage/invoice_store.hpp"
+#include "storage/notification_store.hpp"
 #include "storage/tenant_store.hpp"
 
 namespace relayhost {
@@ -26,12 +29,31 @@ using http::api_response;
 using json = nlohmann::json;
 
 constexpr size_t relay_id_bytes = 16;
+constexpr size_t admin_message_min_chars = 1;
+constexpr size_t admin_message_max_chars = 2000;
 
 std::string new_relay_id() {
   uint8_t raw[relay_id_bytes];
   if (RAND_bytes(raw, sizeof raw) != 1)
     throw std::runtime_error("no randomness for a relay id");
   return nostr::to_hex(raw, sizeof raw);
+}
+
+int64_t real_now(self_ptr self);
+
+/// A notice to the tenant, to be written with the change that causes it; nullopt
+/// when notifications are disabled.
+std::optional<notification> notice(self_ptr self, std::string kind, std::string dedupe_key, std::string text) {
+  if (!self->state.env->notifier)
+    return std::nullopt;
+  return make_notification(new_relay_id(), self->state.pubkey, std::move(kind), std::move(dedupe_key),
+                           std::move(text), real_now(self));
+}
+
+/// After the commit that wrote a notice: the notifier delivers it now.
+void kick_notifier(self_ptr self) {
+  if (self->state.env->notifier)
+    self->send(self->state.env->notifier, notify_atom::value);
 }
 
 api_response ok_json(int status, const json& j) {
@@ -490,6 +512,11 @@ api_response tenant_admin_response(self_ptr self, const tenant& t) {
   return ok_json(200, j);
 }
 
+int64_t real_now(self_ptr self) {
+  auto& f = self->state.env->real_now;
+  return f ? f() : static_cast<int64_t>(std::time(nullptr));
+}
+
 audit_entry make_audit(self_ptr self, const tenant_call& call, std::string action, std::string type,
                        std::string id, std::optional<std::string> reason, std::string before) {
   audit_entry a;
@@ -590,17 +617,28 @@ void admin_set_status(self_ptr self, tenant_call& call) {
   auto audit = make_audit(self, call, *st == tenant_status::suspended ? "tenant.suspend" : "tenant.unsuspend",
                           "tenant", t.pubkey, reason, before_j.dump());
   audit.after_json = after_j.dump();
+  // The tenant is told, with the reason; the notice is part of the same transaction.
+  auto dm = *st == tenant_status::suspended
+              ? notice(self, "tenant.suspended", "tenant:" + t.pubkey + ":suspended:" + std::to_string(now),
+                       suspension_notice(self->state.env->platform_name, *reason))
+              : notice(self, "tenant.unsuspended",
+                       "tenant:" + t.pubkey + ":unsuspended:" + std::to_string(before.suspended_at.value_or(now)),
+                       suspension_lifted_notice(self->state.env->platform_name));
   persist(self, "tenant.admin_status",
-          [t, changed, audit, now](SQLite::Database& db) {
+          [t, changed, audit, now, dm](SQLite::Database& db) {
             storage::update_tenant_status(db, t);
             for (auto& r : changed) {
               storage::update_relay(db, r);
               storage::append_activity(db, {r.id, now, r.plan, r.status == relay_status::active, r.status});
             }
             storage::append_audit(db, audit);
+            if (dm)
+              storage::insert_notification(db, *dm);
           },
           call.respond, {},
-          [self, t, changed, respond = call.respond] {
+          [self, t, changed, dm, respond = call.respond] {
+            if (dm)
+              kick_notifier(self);
             set_row(self, t);
             for (auto& r : changed)
               replace_relay(self, r);
@@ -673,6 +711,54 @@ void admin_deactivate_relay(self_ptr self, tenant_call& call) {
              make_audit(self, call, "relay.deactivate", "relay", current->id, std::nullopt, before_j.dump()));
 }
 
+/// POST /admin/tenants/:pubkey/message {"text": "…"}: a DM from the platform to
+/// the tenant through the outbox (audited, in one transaction); 202 with the
+/// notification's id. The text is 1–2000 characters.
+void admin_message(self_ptr self, tenant_call& call) {
+  if (!self->state.row) {
+    call.respond(error_response({errc::not_found, "no such tenant", {}}));
+    return;
+  }
+  auto body = json::parse(call.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    call.respond(error_response({errc::invalid_json, "the body must be a JSON object", {}}));
+    return;
+  }
+  for (auto& [k, v] : body.items())
+    if (k != "text") {
+      call.respond(error_response(api_error::invalid_field(k, "unknown field " + k)));
+      return;
+    }
+  auto len = body.contains("text") && body["text"].is_string()
+               ? utf8_length(body["text"].get_ref<const std::string&>())
+               : std::nullopt;
+  if (!len || *len < admin_message_min_chars || *len > admin_message_max_chars) {
+    call.respond(error_response(api_error::invalid_field("text", "text must be a string of 1-2000 characters")));
+    return;
+  }
+  if (!self->state.env->notifier) {
+    call.respond(error_response(
+      {errc::unavailable, "notifications are disabled on this server (NOSTR_INDEXER_RELAYS is not set)", {}}));
+    return;
+  }
+  auto id = new_relay_id();
+  auto dm = make_notification(id, self->state.pubkey, "admin.message", "admin.message:" + id,
+                              body["text"].get<std::string>(), real_now(self));
+  json after{{"notification", id}, {"characters", *len}};  // the audit names the message, not its text
+  auto audit = make_audit(self, call, "tenant.message", "tenant", self->state.pubkey, std::nullopt, "{}");
+  audit.after_json = after.dump();
+  persist(self, "tenant.admin_message",
+          [dm, audit](SQLite::Database& db) {
+            storage::insert_notification(db, dm);
+            storage::append_audit(db, audit);
+          },
+          call.respond, {},
+          [self, dm, respond = call.respond] {
+            kick_notifier(self);
+            respond(ok_json(202, json{{"id", dm.id}, {"state", "pending"}, {"recipient", dm.recipient}}));
+          });
+}
+
 void dispatch(self_ptr self, tenant_call& call) {
   switch (call.op) {
     case tenant_op::get_tenant: return get_tenant(self, call);
@@ -686,6 +772,7 @@ void dispatch(self_ptr self, tenant_call& call) {
     case tenant_op::admin_set_status: return admin_set_status(self, call);
     case tenant_op::admin_update_relay: return admin_update_relay(self, call);
     case tenant_op::admin_deactivate_relay: return admin_deactivate_relay(self, call);
+    case tenant_op::admin_message: return admin_message(self, call);
   }
   call.respond(error_response({errc::internal, "unknown operation", {}}));
 }

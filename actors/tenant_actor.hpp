@@ -36,6 +36,12 @@ struct tenant_env {
   zooid_actor zooid;          // invalid: provisioning off (tests of the tenant API alone)
   zooid_context zooid_ctx;    // to recognise which desired state a sync outcome is about
   std::shared_ptr<view_board> views;  // where reads are published for the io threads; null: nowhere
+  // DMs (issue 12): notices are written in the transaction of their cause and the
+  // notifier is kicked after the commit. Invalid: notifications are disabled
+  // (NOSTR_INDEXER_RELAYS unset), and no notice is written.
+  notifier_actor notifier;
+  std::string platform_name;      // PLATFORM_NAME, for the notices' texts
+  std::function<int64_t()> real_now;  // real clock (notices are timed by it); null: time(nullptr)
 };
 
 struct tenant_state {

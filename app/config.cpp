@@ -2,10 +2,12 @@
 
 #include <cstdlib>
 #include <set>
+#include <fstream>
 #include <sstream>
 
 #include "nostr/keys.hpp"
 #include "nostr/nwc_uri.hpp"
+#include "nostr/relay_url.hpp"
 #include "storage/database.hpp"
 
 namespace relayhost {
@@ -55,6 +57,10 @@ constexpr variable_doc variables[] = {
   {"ACTOR_THREADS", "0", "actor scheduler threads (0: one per CPU core; 1-64)"},
   {"TENANT_IDLE_SECONDS", "600", "a tenant actor idle this long is stopped (its state stays in the database)"},
   {"SHUTDOWN_GRACE_SECONDS", "10", "on SIGINT/SIGTERM, how long in-flight requests may take to finish"},
+  {"RELAY_MAX_MESSAGE_BYTES", "524288", "largest websocket message accepted from a Nostr relay; a bigger one closes that connection"},
+  {"RELAY_TIMEOUT_SECONDS", "10", "wait for a Nostr relay's OK to a publication, or its EOSE to a query"},
+  {"OUTBOX_RETRY_SECONDS", "30", "first retry of a DM no inbox relay accepted; doubles up to 1 h"},
+  {"RELAY_CA_FILE", "", "PEM file of a CA trusted for wss:// relays besides the system store (private CAs)"},
 };
 
 struct reader {
@@ -123,9 +129,11 @@ struct reader {
 
   std::vector<std::string> ws_relays(const char* name) {
     auto out = list(name);
-    for (auto& r : out)
-      if (!nostr::is_websocket_url(r))
-        fail(name, "\"" + r + "\" is not a ws:// or wss:// URL");
+    for (auto& r : out) {
+      std::string why;
+      if (!nostr::parse_relay_url(r, &why))
+        fail(name, "\"" + r + "\" is not a usable ws:// or wss:// URL: " + why);
+    }
     return out;
   }
 };
@@ -328,6 +336,16 @@ std::variant<config, config_error> load_config(const env_lookup& env) {
   c.nip98_max_skew_seconds = r.integer("NIP98_MAX_SKEW_SECONDS", 60, 1, 3600);
   c.zooid_timeout_seconds = r.integer("ZOOID_TIMEOUT_SECONDS", 10, 1, 600);
   c.reserved_subdomains = r.list("RESERVED_SUBDOMAINS");
+  c.relay_max_message_bytes = r.integer("RELAY_MAX_MESSAGE_BYTES", 524288, 1024, 16 * 1024 * 1024);
+  c.relay_timeout_seconds = r.integer("RELAY_TIMEOUT_SECONDS", 10, 1, 600);
+  c.outbox_retry_seconds = r.integer("OUTBOX_RETRY_SECONDS", 30, 1, 3600);
+  if (auto ca = r.raw("RELAY_CA_FILE")) {
+    std::ifstream probe(*ca);
+    if (!probe)
+      r.fail("RELAY_CA_FILE", "cannot read \"" + *ca + "\"");
+    else
+      c.relay_ca_file = *ca;
+  }
   c.invoice_expiry_seconds = r.integer("INVOICE_EXPIRY_SECONDS", 86400, 60, 30 * 86400);
   c.nwc_pay_retry_hours = r.integer("NWC_PAY_RETRY_HOURS", 24, 1, 24 * 365);
   c.payment_check_seconds = r.integer("PAYMENT_CHECK_SECONDS", 60, 1, 86400);

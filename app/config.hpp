@@ -68,6 +68,10 @@ struct config {
   int64_t actor_threads = 0;           // ACTOR_THREADS (0: one per CPU core)
   int64_t tenant_idle_seconds = 600;   // TENANT_IDLE_SECONDS
   int64_t shutdown_grace_seconds = 10; // SHUTDOWN_GRACE_SECONDS
+  int64_t relay_max_message_bytes = 524288;  // RELAY_MAX_MESSAGE_BYTES
+  int64_t relay_timeout_seconds = 10;        // RELAY_TIMEOUT_SECONDS
+  int64_t outbox_retry_seconds = 30;         // OUTBOX_RETRY_SECONDS
+  std::string relay_ca_file;                 // RELAY_CA_FILE ("" none)
 
   const plan* find_plan(std::string_view id) const;
 };

@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
   opts.on_complete = http_request_recorder{};
   std::string metrics_error;
   auto metrics = start_metrics_endpoint(
-    cfg.metrics, {actors.storage_stats, actors.zooid_status, actors.ops, [&sys] { return sys.registry().running(); }},
+    cfg.metrics, {actors.storage_stats, actors.zooid_status, actors.ops, [&sys] { return sys.registry().running(); },
+     actors.pool_stats, actors.notifier_stats},
     &metrics_error);
   http::server server{opts, make_router(actors.context(sys, cfg))};
   std::optional<std::string> listen_error;

@@ -18,7 +18,7 @@ using samples = std::vector<labeled_value>;
 constexpr size_t metrics_io_threads = 1;
 
 // Every callback family register_source_metrics installs, so they can be cleared.
-constexpr std::array<std::string_view, 26> source_metric_names{
+constexpr std::array<std::string_view, 33> source_metric_names{
   "relayhost_build_info",
   "relayhost_actors_running",
   "relayhost_tenant_actors_loaded",
@@ -45,6 +45,13 @@ constexpr std::array<std::string_view, 26> source_metric_names{
   "relayhost_invoices",
   "relayhost_stats_updated_timestamp_seconds",
   "relayhost_actor_response_seconds",
+  "relayhost_relay_connections",
+  "relayhost_relay_connects_total",
+  "relayhost_relay_publishes_total",
+  "relayhost_relay_messages_ignored_total",
+  "relayhost_relay_auths_total",
+  "relayhost_outbox_notifications",
+  "relayhost_dms_total",
 };
 
 template <class T> double load(const std::atomic<T>& a) {
@@ -168,6 +175,63 @@ void register_storage_metrics(metrics::registry& reg, const std::shared_ptr<cons
                      read_one(sc, [](const storage_counters& c) { return load(c.largest_batch); }));
 }
 
+void register_relay_metrics(metrics::registry& reg, const std::shared_ptr<const relay_pool_counters>& pc) {
+  reg.gauge_callback("relayhost_relay_connections",
+                     "Websocket connections to Nostr relays by state (idle ones are closed, not counted).", {"state"},
+                     [pc]() -> samples {
+                       if (!pc)
+                         return {};
+                       return {{{"connecting"}, load(pc->connecting)}, {{"open"}, load(pc->open)},
+                               {{"backoff"}, load(pc->backoff)}};
+                     });
+  reg.counter_callback("relayhost_relay_connects_total", "Websocket connections attempted, by outcome.", {"outcome"},
+                       [pc]() -> samples {
+                         if (!pc)
+                           return {};
+                         return {{{"attempted"}, load(pc->connects)}, {{"lost"}, load(pc->disconnects)}};
+                       });
+  reg.counter_callback("relayhost_relay_publishes_total",
+                       "Events published, per relay, by the relay's answer (accepted, rejected, timed_out, failed).",
+                       {"outcome"}, [pc]() -> samples {
+                         if (!pc)
+                           return {};
+                         return {{{"accepted"}, load(pc->publish_accepted)},
+                                 {{"rejected"}, load(pc->publish_rejected)},
+                                 {{"timed_out"}, load(pc->publish_timed_out)},
+                                 {{"failed"}, load(pc->publish_failed)}};
+                       });
+  reg.counter_callback("relayhost_relay_messages_ignored_total",
+                       "Relay messages not acted on, by reason (notice, malformed, invalid_event).", {"reason"},
+                       [pc]() -> samples {
+                         if (!pc)
+                           return {};
+                         return {{{"notice"}, load(pc->notices)}, {{"malformed"}, load(pc->malformed)},
+                                 {{"invalid_event"}, load(pc->invalid_events)}};
+                       });
+  reg.counter_callback("relayhost_relay_auths_total", "NIP-42 AUTH events sent to relays that asked.", {},
+                       read_one(pc, [](const relay_pool_counters& c) { return load(c.auths); }));
+}
+
+void register_outbox_metrics(metrics::registry& reg, const std::shared_ptr<const notifier_counters>& nc) {
+  reg.gauge_callback("relayhost_outbox_notifications",
+                     "DM outbox rows by state (counted every 30 s; none while notifications are disabled).",
+                     {"state"}, [nc]() -> samples {
+                       if (!nc || !nc->counted.load())
+                         return {};
+                       return {{{"pending"}, load(nc->pending_rows)}, {{"sent"}, load(nc->sent_rows)},
+                               {{"undeliverable"}, load(nc->undeliverable_rows)}, {{"failed"}, load(nc->failed_rows)}};
+                     });
+  reg.counter_callback("relayhost_dms_total",
+                       "DM delivery attempts since start by outcome: sent, retried (no inbox relay took it yet), "
+                       "undeliverable (no inbox list), failed (given up).",
+                       {"outcome"}, [nc]() -> samples {
+                         if (!nc)
+                           return {};
+                         return {{{"sent"}, load(nc->sent)}, {{"retried"}, load(nc->retried)},
+                                 {{"undeliverable"}, load(nc->undeliverable)}, {{"failed"}, load(nc->failed)}};
+                       });
+}
+
 void register_zooid_health(metrics::registry& reg, const std::shared_ptr<const zooid_health>& zh) {
   reg.gauge_callback("relayhost_zooid_health",
                      "Outcome of the latest zooid call or probe: 1 for the current state (unknown, ok, unreachable).",
@@ -221,6 +285,8 @@ void register_source_metrics(metrics::registry& reg, metrics_sources src) {
   register_ops_metrics(reg, src.ops);
   register_storage_metrics(reg, src.storage);
   register_zooid_health(reg, src.zooid);
+  register_relay_metrics(reg, src.relay_pool);
+  register_outbox_metrics(reg, src.outbox);
 }
 
 void unregister_source_metrics(metrics::registry& reg) {

@@ -19,6 +19,8 @@
 #include <string>
 #include <vector>
 
+#include "actors/notifier.hpp"
+#include "actors/relay_pool.hpp"
 #include "actors/stats_poller.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/zooid_actor.hpp"
@@ -55,6 +57,8 @@ struct metrics_sources {
   std::shared_ptr<const zooid_health> zooid;
   std::shared_ptr<const ops_stats> ops;       // written by the stats poller
   std::function<size_t()> running_actors;     // e.g. sys.registry().running()
+  std::shared_ptr<const relay_pool_counters> relay_pool;  // written by the relay pool
+  std::shared_ptr<const notifier_counters> outbox;        // written by the notifier
 };
 
 /// Registers the relayhost_* metrics that read `src` (again: replaces the sources).

@@ -283,6 +283,37 @@ json schemas() {
     {"id", "at", "admin", "action", "target_type", "target_id", "reason", "before", "after"}, false);
   s["AuditPage"] = page_of("AuditEntry");
 
+  s["AdminMessage"] = object(
+    {{"text", {{"type", "string"}, {"minLength", 1}, {"maxLength", 2000}, {"description", "Characters, not bytes."}}}},
+    {"text"}, true);
+  s["NotificationState"] = string_enum({"pending", "sent", "undeliverable", "failed"});
+  s["MessageAccepted"] = object({{"id", {{"type", "string"}, {"pattern", "^[0-9a-f]{32}$"}}},
+                                 {"state", string_enum({"pending"})},
+                                 {"recipient", schema_ref("Pubkey")}},
+                                {"id", "state", "recipient"}, false);
+  s["RelayOutcome"] = object({{"relay", {{"type", "string"}}},
+                              {"outcome", string_enum({"accepted", "rejected", "timed_out", "failed"})},
+                              {"message", {{"type", "string"}}}},
+                             {"relay", "outcome", "message"}, false);
+  s["Notification"] = object(
+    {{"id", {{"type", "string"}, {"pattern", "^[0-9a-f]{32}$"}}},
+     {"recipient", schema_ref("Pubkey")},
+     {"kind", {{"type", "string"}, {"description", "What caused it: tenant.suspended, tenant.unsuspended, admin.message"}}},
+     {"state", schema_ref("NotificationState")},
+     {"text", {{"type", "string"}, {"description", "The platform's notice (what the tenant reads)."}}},
+     {"attempts", {{"type", "integer"}}},
+     {"event_id", {{"type", json::array({"string", "null"})}, {"description", "The gift wrap's id, once built."}}},
+     {"next_attempt_at", nullable(schema_ref("UnixTime"))},
+     {"last_error", {{"type", json::array({"string", "null"})}}},
+     {"created_at", schema_ref("UnixTime")},
+     {"updated_at", schema_ref("UnixTime")},
+     {"sent_at", nullable(schema_ref("UnixTime"))},
+     {"relays", {{"type", "array"}, {"items", schema_ref("RelayOutcome")}, {"description", "Latest outcome per inbox relay."}}}},
+    {"id", "recipient", "kind", "state", "text", "attempts", "event_id", "next_attempt_at", "last_error", "created_at",
+     "updated_at", "sent_at", "relays"},
+    false);
+  s["NotificationPage"] = page_of("Notification");
+
   s["Clock"] = object({{"now", schema_ref("UnixTime")}, {"real_now", schema_ref("UnixTime")}}, {"now", "real_now"},
                       false);
   s["ClockUpdate"] = {
@@ -492,6 +523,27 @@ json admin_paths() {
     paginated(op);
     op["responses"]["200"] = ok("A page of audit entries.", schema_ref("AuditPage"));
     p["/admin/audit"]["get"] = op;
+  }
+  {
+    auto& msg = p["/admin/tenants/{pubkey}/message"];
+    msg["parameters"] = json::array({parameter_ref("pubkey")});
+    auto op = admin_operation("adminMessageTenant", "Send a tenant a NIP-17 direct message (audited)");
+    with_body(op, schema_ref("AdminMessage"));
+    op["description"] = "Written to the outbox and delivered to the tenant's kind-10050 inbox relays; the answer "
+                        "does not wait for the delivery. 503 unavailable when notifications are disabled "
+                        "(NOSTR_INDEXER_RELAYS unset).";
+    op["responses"]["202"] = ok("Queued.", schema_ref("MessageAccepted"));
+    op["responses"]["404"] = response_ref("NotFound");
+    msg["post"] = op;
+  }
+  {
+    auto op = admin_operation("adminListNotifications", "The DM outbox, in creation order");
+    paginated(op);
+    op["parameters"].push_back({{"name", "state"}, {"in", "query"}, {"description", "Only this state."},
+                                {"schema", schema_ref("NotificationState")}});
+    op["parameters"].push_back(parameter_ref("tenant_filter"));
+    op["responses"]["200"] = ok("A page of notifications.", schema_ref("NotificationPage"));
+    p["/admin/notifications"]["get"] = op;
   }
   auto& clock = p["/admin/clock"];
   const char* clock_note = "Only when the server runs with BILLING_TEST_CLOCK=1; otherwise 404 not-found. Billing, "

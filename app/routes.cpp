@@ -144,7 +144,8 @@ void add_admin_route(http::router& r, const app_context& ctx, const char* method
     call.admin = std::move(req.pubkey);
     call.target = !req.param("pubkey").empty() ? req.param("pubkey") : req.param("id");
     call.body = std::move(req.body);
-    call.status = req.query_param("status");
+    // GET /admin/notifications filters by `state` (its rows have no status).
+    call.status = req.query_param(op == admin_op::list_notifications ? "state" : "status");
     call.tenant = req.query_param("tenant");
     call.limit = req.query_param("limit");
     call.cursor = req.query_param("cursor");
@@ -162,6 +163,8 @@ void add_admin_routes(http::router& r, const app_context& ctx) {
   add_admin_route(r, ctx, "PUT", "/admin/relays/:id", admin_op::update_relay);
   add_admin_route(r, ctx, "DELETE", "/admin/relays/:id", admin_op::deactivate_relay);
   add_admin_route(r, ctx, "GET", "/admin/audit", admin_op::list_audit);
+  add_admin_route(r, ctx, "POST", "/admin/tenants/:pubkey/message", admin_op::message_tenant);
+  add_admin_route(r, ctx, "GET", "/admin/notifications", admin_op::list_notifications);
 }
 
 } // namespace

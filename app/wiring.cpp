@@ -11,6 +11,7 @@
 #include "app/zooid_transport.hpp"
 #include "core/log.hpp"
 #include "http/client.hpp"
+#include "http/ws_client.hpp"
 #include "nostr/keys.hpp"
 #include "nostr/signer.hpp"
 
@@ -48,7 +49,11 @@ app_context wired_actors::context(caf::actor_system& sys, const config& cfg) con
 void wired_actors::stop() const {
   if (http_client)
     http_client->stop();
-  for (auto a : {caf::actor_cast<caf::actor>(poller), caf::actor_cast<caf::actor>(admin),
+  if (ws_client)
+    ws_client->stop();
+  for (auto a : {caf::actor_cast<caf::actor>(poller), caf::actor_cast<caf::actor>(identity),
+                 caf::actor_cast<caf::actor>(notifier), caf::actor_cast<caf::actor>(pool),
+                 caf::actor_cast<caf::actor>(admin),
                  caf::actor_cast<caf::actor>(zooid), caf::actor_cast<caf::actor>(registry),
                  caf::actor_cast<caf::actor>(storage)})
     if (a)
@@ -89,8 +94,64 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
     w.zooid = sys.spawn(zooid_actor_impl, std::shared_ptr<const zooid_env>(zenv));
   }
 
+  // Nostr: one websocket client (its own io thread) under one relay pool, shared by
+  // the notifier, the identity publisher and (later) the wallets.
+  http::ws_client::options wopts;
+  wopts.max_message_bytes = static_cast<size_t>(cfg.relay_max_message_bytes);
+  wopts.connect_timeout = std::chrono::seconds{cfg.relay_timeout_seconds};
+  wopts.ca_file = cfg.relay_ca_file;
+  w.ws_client = std::make_shared<http::ws_client>(wopts);
+  auto platform_signer = std::make_shared<const nostr::signer>(platform_key);
+  w.pool_stats = std::make_shared<relay_pool_counters>();
+  {
+    auto penv = std::make_shared<relay_pool_env>();
+    std::weak_ptr<http::ws_client> client = w.ws_client;
+    penv->connect = [client](const http::ws_target& t, http::ws_handlers h) -> std::shared_ptr<http::ws_connection> {
+      if (auto c = client.lock())
+        return c->connect(t, std::move(h));
+      if (h.on_close)
+        h.on_close(http::ws_error::stopped);
+      return nullptr;
+    };
+    penv->platform_signer = platform_signer;
+    penv->now = now;
+    penv->counters = w.pool_stats;
+    w.pool = sys.spawn(relay_pool_impl, std::shared_ptr<const relay_pool_env>(penv));
+  }
+  w.notifier_stats = std::make_shared<notifier_counters>();
+  if (!cfg.indexer_relays.empty()) {
+    auto nenv = std::make_shared<notifier_env>();
+    nenv->storage = w.storage;
+    nenv->pool = w.pool;
+    nenv->platform_key = std::make_shared<const nostr::secret_key>(platform_key);
+    nenv->indexers = cfg.indexer_relays;
+    nenv->now = now;
+    nenv->counters = w.notifier_stats;
+    nenv->lookup_timeout = std::chrono::seconds{cfg.relay_timeout_seconds};
+    nenv->publish_timeout = std::chrono::seconds{cfg.relay_timeout_seconds};
+    nenv->policy.retry_base = cfg.outbox_retry_seconds;
+    w.notifier = sys.spawn(notifier_impl, std::shared_ptr<const notifier_env>(nenv));
+
+    auto ienv = std::make_shared<identity_env>();
+    ienv->pool = w.pool;
+    ienv->platform_signer = platform_signer;
+    ienv->indexers = cfg.indexer_relays;
+    ienv->profile = platform_profile{cfg.platform_name, cfg.platform_description, cfg.platform_picture,
+                                     cfg.platform_messaging_relays};
+    ienv->now = now;
+    ienv->publish_timeout = std::chrono::seconds{cfg.relay_timeout_seconds};
+    w.identity = sys.spawn(identity_publisher_impl, std::shared_ptr<const identity_env>(ienv));
+    caf::anon_send(w.identity, start_atom::value);
+    caf::anon_send(w.notifier, notify_atom::value);  // what a previous run left in the outbox
+  } else {
+    log::warn("notifications disabled: NOSTR_INDEXER_RELAYS is not set (no DMs are written or sent)", {});
+  }
+
   w.views = std::make_shared<view_board>();
   auto env = std::make_shared<tenant_env>();
+  env->notifier = w.notifier;
+  env->platform_name = cfg.platform_name;
+  env->real_now = now;
   env->views = w.views;
   env->rules = relay_rules{cfg.plans, cfg.reserved_subdomains};
   env->relay_domain = cfg.relay_domain;

@@ -10,6 +10,9 @@
 #include <caf/fwd.hpp>
 
 #include "actors/admin_actor.hpp"
+#include "actors/identity_publisher.hpp"
+#include "actors/notifier.hpp"
+#include "actors/relay_pool.hpp"
 #include "actors/stats_poller.hpp"
 #include "actors/storage_actor.hpp"
 #include "actors/tenant_registry.hpp"
@@ -26,6 +29,7 @@ namespace relayhost {
 
 namespace http {
 class client;
+class ws_client;
 }
 
 namespace nostr {
@@ -62,11 +66,17 @@ struct wired_actors {
   tenant_registry_actor registry;
   admin_actor admin;
   stats_poller_actor poller;
+  relay_pool_actor pool;
+  notifier_actor notifier;   // invalid: notifications disabled (NOSTR_INDEXER_RELAYS unset)
+  identity_actor identity;   // likewise
   std::shared_ptr<view_board> views;
   std::shared_ptr<http::client> http_client;  // zooid calls (its own io thread)
   std::shared_ptr<storage_counters> storage_stats;
   std::shared_ptr<zooid_health> zooid_status;
   std::shared_ptr<ops_stats> ops;
+  std::shared_ptr<http::ws_client> ws_client;  // relay connections (its own io thread)
+  std::shared_ptr<relay_pool_counters> pool_stats;
+  std::shared_ptr<notifier_counters> notifier_stats;
 
   /// What the HTTP routes need.
   app_context context(caf::actor_system& sys, const config& cfg) const;
