@@ -14,8 +14,11 @@
 //   pubkey <hex|nsec>    (no stdin) → {"pubkey","npub"}
 #include "nostr/event.hpp"
 #include "nostr/keys.hpp"
+#include "nostr/nip04.hpp"
 #include "nostr/nip44.hpp"
+#include "nostr/nip59.hpp"
 #include "nostr/nip98.hpp"
+#include "nostr/relay_url.hpp"
 
 #include <nlohmann/json.hpp>
 
@@ -33,7 +36,9 @@ constexpr int64_t default_skew_seconds = 60;
 
 int usage() {
   std::cerr << "usage: rh_nostr_cli inspect | sign <key> | nip98-verify | nip98-sign <key> |\n"
-               "                    nip44-encrypt <key> | nip44-decrypt <key> | pubkey <key>\n"
+               "                    nip44-encrypt <key> | nip44-decrypt <key> | pubkey <key> |\n"
+               "                    nip04-encrypt <key> | nip04-decrypt <key> | wrap-dm <key> | unwrap-dm <key> |\n"
+               "                    relay-url\n"
                "  (reads JSON lines on stdin; see the comment at the top of nostr_cli.cpp)\n";
   return 2;
 }
@@ -116,6 +121,53 @@ json nip44_decrypt_line(const std::string& line, const secret_key& key) {
   return {{"plaintext", *plaintext}};
 }
 
+// {"pubkey", "plaintext"} → {"payload"}
+json nip04_encrypt_line(const std::string& line, const secret_key& key) {
+  const json r = json::parse(line);
+  return {{"payload", nip04_encrypt(key, r.at("pubkey").get<std::string>(), r.at("plaintext").get<std::string>())}};
+}
+
+// {"pubkey", "payload"} → {"plaintext"} | {"error"}
+json nip04_decrypt_line(const std::string& line, const secret_key& key) {
+  const json r = json::parse(line);
+  std::string error;
+  auto plaintext = nip04_decrypt(key, r.at("pubkey").get<std::string>(), r.at("payload").get<std::string>(), &error);
+  if (!plaintext)
+    return {{"error", error}};
+  return {{"plaintext", *plaintext}};
+}
+
+// {"recipient", "text", "now"} → the gift wrap event, signed by a fresh key (sender: <key>)
+json wrap_dm_line(const std::string& line, const secret_key& key) {
+  const json r = json::parse(line);
+  dm_message dm{r.at("recipient").get<std::string>(), r.at("text").get<std::string>(), r.at("now").get<int64_t>()};
+  return json::parse(to_json(wrap_dm(key, dm)));
+}
+
+// a gift wrap event → {"sender", "kind", "text", "p", "rumor_id", "seal_created_at"} | {"error"} (recipient: <key>)
+json unwrap_dm_line(const std::string& line, const secret_key& key) {
+  std::string error;
+  auto wrap = parse_event(line, &error);
+  if (!wrap)
+    return {{"error", error}};
+  auto dm = unwrap_dm(*wrap, key, &error);
+  if (!dm)
+    return {{"error", error}};
+  auto p = first_tag_value(dm->rumor, "p");
+  return {{"sender", dm->sender}, {"kind", dm->rumor.kind}, {"text", dm->rumor.content},
+          {"p", p ? json(std::string(*p)) : json(nullptr)}, {"rumor_id", dm->rumor.id}, {"seal_created_at", dm->seal.created_at}};
+}
+
+// {"url"} → {"normalized", "host", "port", "target", "tls"} | {"error"}
+json relay_url_line(const std::string& line) {
+  const json r = json::parse(line);
+  std::string error;
+  auto u = parse_relay_url(r.at("url").get<std::string>(), &error);
+  if (!u)
+    return {{"error", error}};
+  return {{"normalized", u->normalized}, {"host", u->host}, {"port", u->port}, {"target", u->target}, {"tls", u->tls}};
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -124,11 +176,12 @@ int main(int argc, char** argv) {
   const std::string cmd = argv[1];
   std::optional<secret_key> key;
   if (cmd == "sign" || cmd == "nip98-sign" || cmd == "pubkey" || cmd == "nip44-encrypt"
-      || cmd == "nip44-decrypt") {
+      || cmd == "nip44-decrypt" || cmd == "nip04-encrypt" || cmd == "nip04-decrypt" || cmd == "wrap-dm"
+      || cmd == "unwrap-dm") {
     key = key_arg(argc, argv);
     if (!key)
       return usage();
-  } else if (cmd != "inspect" && cmd != "nip98-verify") {
+  } else if (cmd != "inspect" && cmd != "nip98-verify" && cmd != "relay-url") {
     return usage();
   }
   if (cmd == "pubkey") {
@@ -152,8 +205,18 @@ int main(int argc, char** argv) {
         emit(nip98_sign(line, *key));
       else if (cmd == "nip44-encrypt")
         emit(nip44_encrypt_line(line, *key));
-      else
+      else if (cmd == "nip44-decrypt")
         emit(nip44_decrypt_line(line, *key));
+      else if (cmd == "nip04-encrypt")
+        emit(nip04_encrypt_line(line, *key));
+      else if (cmd == "nip04-decrypt")
+        emit(nip04_decrypt_line(line, *key));
+      else if (cmd == "wrap-dm")
+        emit(wrap_dm_line(line, *key));
+      else if (cmd == "unwrap-dm")
+        emit(unwrap_dm_line(line, *key));
+      else
+        emit(relay_url_line(line));
     } catch (const std::exception& e) {
       emit({{"error", std::string("bad input line: ") + e.what()}});
     }
