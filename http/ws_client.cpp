@@ -8,6 +8,7 @@
 #include <pthread.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <mutex>
 #include <optional>
@@ -85,11 +86,15 @@ struct engine {
   ssl::context tls;
   std::vector<std::thread> threads;
   std::mutex mu;  // guards stopped and live
+  std::condition_variable ended;  // signalled when live loses a connection
   bool stopped = false;
   std::unordered_map<const conn_base*, std::weak_ptr<conn_base>> live;
   std::atomic<size_t> open{0};
   std::mutex join_mu;
 };
+
+/// How long stop() lets connections run their endings before it stops the io threads.
+constexpr auto shutdown_wait = std::chrono::seconds{2};
 
 thread_local const engine* current_client = nullptr;  // the client whose io thread this is
 
@@ -347,6 +352,7 @@ private:
       std::lock_guard<std::mutex> g(owner_->mu);
       owner_->live.erase(this);
     }
+    owner_->ended.notify_all();
     if (handlers.on_close)
       handlers.on_close(std::move(reason));
   }
@@ -441,8 +447,15 @@ void ws_client::stop() {
   for (auto& c : ending)
     c->stop_now();  // each ends on its own strand, after what it is doing now
   {
-    std::lock_guard<std::mutex> g(impl_->mu);
-    impl_->work.reset();  // the threads leave run() once the endings have run
+    std::unique_lock<std::mutex> g(impl_->mu);
+    impl_->work.reset();
+    if (current_client != impl_.get()) {
+      // Every ending has run once live is empty. What may still be queued is Beast's
+      // own idle/ping timer of a finished stream, which would keep run() going until
+      // it fires (up to the idle timeout): stop the context rather than wait for it.
+      impl_->ended.wait_for(g, shutdown_wait, [this] { return impl_->live.empty(); });
+      impl_->ioc.stop();
+    }
   }
   if (current_client == impl_.get())
     return;  // on an io thread: it cannot be joined from here; ~ws_client detaches
