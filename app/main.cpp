@@ -86,7 +86,7 @@ int main(int argc, char** argv) {
   if (!cfg.nwc_url)
     log::info("billing disabled: NWC_URL is not set");
   if (cfg.indexer_relays.empty())
-    log::info("notifications disabled: NOSTR_INDEXER_RELAYS is not set");
+    log::warn("notifications disabled: NOSTR_INDEXER_RELAYS is not set (no DMs are written or sent)");
 
   caf::actor_system_config caf_cfg;
   configure_scheduler(caf_cfg, cfg);

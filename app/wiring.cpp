@@ -143,8 +143,6 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
     w.identity = sys.spawn(identity_publisher_impl, std::shared_ptr<const identity_env>(ienv));
     caf::anon_send(w.identity, start_atom::value);
     caf::anon_send(w.notifier, notify_atom::value);  // what a previous run left in the outbox
-  } else {
-    log::warn("notifications disabled: NOSTR_INDEXER_RELAYS is not set (no DMs are written or sent)", {});
   }
 
   w.views = std::make_shared<view_board>();
