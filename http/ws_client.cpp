@@ -101,6 +101,9 @@ thread_local const engine* current_client = nullptr;  // the client whose io thr
 struct engine::conn_base : ws_connection {
   /// Ends the connection with "stopped" (posted to its strand; any thread).
   virtual void stop_now() = 0;
+  /// Ends a connection that was never started, on the calling thread: after
+  /// stop() no io thread runs the strands any more.
+  virtual void end_unstarted() = 0;
 };
 
 namespace {
@@ -167,6 +170,8 @@ public:
   void stop_now() override {
     net::post(strand_, [self = this->shared_from_this()] { self->finish(ws_error::stopped); });
   }
+
+  void end_unstarted() override { finish(ws_error::stopped); }
 
 private:
   void connect(const tcp::resolver::results_type& results) {
@@ -423,13 +428,15 @@ std::shared_ptr<ws_connection> ws_client::connect(const ws_target& target, ws_ha
     start = [t] { t->start(); };
     c = t;
   }
-  std::lock_guard<std::mutex> g(impl_->mu);
-  if (impl_->stopped) {
-    c->stop_now();
-    return c;
+  {
+    std::lock_guard<std::mutex> g(impl_->mu);
+    if (!impl_->stopped) {
+      impl_->live.emplace(c.get(), c);
+      net::post(strand, std::move(start));
+      return c;
+    }
   }
-  impl_->live.emplace(c.get(), c);
-  net::post(strand, std::move(start));
+  c->end_unstarted();  // on_close("stopped") here and now: no io thread is left to run it
   return c;
 }
 

@@ -87,6 +87,7 @@ public:
   ws_client& operator=(const ws_client&) = delete;
 
   /// Starts connecting at once; never blocks. on_close tells a failed connect.
+  /// After stop(), on_close("stopped") is called before connect returns.
   /// The connection lives until it is closed (by either side, a timeout or stop());
   /// dropping the returned pointer does not close it.
   std::shared_ptr<ws_connection> connect(const ws_target& target, ws_handlers handlers);
