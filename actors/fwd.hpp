@@ -54,6 +54,7 @@ using sweep_atom = caf::atom_constant<caf::atom("rh_sweep")>;      // close unus
 using pool_event_atom = caf::atom_constant<caf::atom("rh_pevent")>;  // an event of a live subscription
 using notify_atom = caf::atom_constant<caf::atom("rh_notify")>;    // the outbox has (new) due notices
 using message_atom = caf::atom_constant<caf::atom("rh_msg")>;      // notifier: publication outcome / inbox list
+using nwc_atom = caf::atom_constant<caf::atom("rh_nwc")>;          // a NIP-47 request to one wallet
 
 // -- storage messages ---------------------------------------------------------
 
@@ -227,6 +228,30 @@ struct notifier_stats {
   uint64_t inbox_lookups = 0, inbox_cache_hits = 0;
 };
 
+// -- NWC messages -------------------------------------------------------------
+/// The outcome of one NIP-47 request (actors/nwc_client.hpp).
+struct nwc_result {
+  enum kind_t : uint8_t {
+    ok,            // a trusted answer with a result
+    wallet_error,  // a trusted answer with a NIP-47 error (`code`)
+    unknown,       // sent, no trusted answer in time: the wallet may have acted
+    not_sent,      // no relay took it, or the wallet's info could not be read
+  };
+  kind_t kind = not_sent;
+  std::string code;         // wallet_error: "RATE_LIMITED", "PAYMENT_FAILED", …
+  std::string message;      // the wallet's message, or why unknown / not_sent
+  std::string result_json;  // ok: the `result` object
+  std::string request_id;   // the kind-23194 event id ("" when none was built)
+};
+const char* to_string(nwc_result::kind_t k);
+
+struct nwc_stats {
+  uint64_t requests = 0, ok = 0, wallet_errors = 0, unknown = 0, not_sent = 0;
+  uint64_t ignored = 0;   // response events that failed a check
+  uint64_t info_reads = 0;
+  uint64_t queued = 0, in_flight = 0;  // now
+};
+
 // -- actor interfaces ---------------------------------------------------------
 
 /// The only owner of the SQLite connection (actors/storage_actor.hpp).
@@ -314,6 +339,19 @@ using notifier_actor = caf::typed_actor<
   caf::reacts_to<retry_atom, uint64_t>,
   caf::replies_to<stats_atom>::with<notifier_stats>>;
 
+/// One wallet connection (actors/nwc_client.hpp).
+using nwc_actor = caf::typed_actor<
+  // A request: method ("get_info", "make_invoice", "lookup_invoice", "pay_invoice")
+  // and its params (a JSON object's text). Always answered, never with an error.
+  caf::replies_to<nwc_atom, std::string, std::string>::with<nwc_result>,
+  // Responses from the pool's subscriptions.
+  caf::reacts_to<pool_event_atom, uint64_t, std::string, nostr::event>,
+  // Internal: a request's timeout (seq), the end of a RATE_LIMITED pause, idle checks.
+  caf::reacts_to<deadline_atom, uint64_t>,
+  caf::reacts_to<retry_atom>,
+  caf::reacts_to<idle_atom, uint64_t>,
+  caf::replies_to<stats_atom>::with<nwc_stats>>;
+
 /// Publishes the platform's kind 0, 10002 and 10050 to the indexers at start,
 /// retrying each relay that did not take them (actors/identity_publisher.hpp).
 using identity_actor = caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<retry_atom, uint64_t>>;
@@ -322,6 +360,8 @@ using identity_actor = caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_
 
 // Messages that never leave the process (no serialization needed).
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::storage_write)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::nwc_result)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::nwc_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::storage_read)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::http::responder)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::http::api_request)
