@@ -17,6 +17,7 @@
 
 #include "domain/model.hpp"
 #include "domain/outbox.hpp"
+#include "domain/wallet_check.hpp"
 #include "http/api_types.hpp"
 #include "nostr/event.hpp"
 
@@ -229,21 +230,7 @@ struct notifier_stats {
 };
 
 // -- NWC messages -------------------------------------------------------------
-/// The outcome of one NIP-47 request (actors/nwc_client.hpp).
-struct nwc_result {
-  enum kind_t : uint8_t {
-    ok,            // a trusted answer with a result
-    wallet_error,  // a trusted answer with a NIP-47 error (`code`)
-    unknown,       // sent, no trusted answer in time: the wallet may have acted
-    not_sent,      // no relay took it, or the wallet's info could not be read
-  };
-  kind_t kind = not_sent;
-  std::string code;         // wallet_error: "RATE_LIMITED", "PAYMENT_FAILED", …
-  std::string message;      // the wallet's message, or why unknown / not_sent
-  std::string result_json;  // ok: the `result` object
-  std::string request_id;   // the kind-23194 event id ("" when none was built)
-};
-const char* to_string(nwc_result::kind_t k);
+// nwc_result: domain/wallet_check.hpp
 
 struct nwc_stats {
   uint64_t requests = 0, ok = 0, wallet_errors = 0, unknown = 0, not_sent = 0;
@@ -351,6 +338,10 @@ using nwc_actor = caf::typed_actor<
   caf::reacts_to<retry_atom>,
   caf::reacts_to<idle_atom, uint64_t>,
   caf::replies_to<stats_atom>::with<nwc_stats>>;
+
+/// Checks the platform wallet with get_info at start and, while billing is
+/// disabled, again with backoff (actors/platform_wallet.hpp).
+using platform_wallet_actor = caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<retry_atom>>;
 
 /// Publishes the platform's kind 0, 10002 and 10050 to the indexers at start,
 /// retrying each relay that did not take them (actors/identity_publisher.hpp).

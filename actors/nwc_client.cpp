@@ -9,16 +9,6 @@
 
 namespace relayhost {
 
-const char* to_string(nwc_result::kind_t k) {
-  switch (k) {
-    case nwc_result::ok: return "ok";
-    case nwc_result::wallet_error: return "wallet_error";
-    case nwc_result::unknown: return "unknown";
-    case nwc_result::not_sent: return "not_sent";
-  }
-  return "not_sent";
-}
-
 namespace {
 
 using self_ptr = instrumented_pointer<nwc_actor, nwc_client_state>;
