@@ -156,6 +156,69 @@ bool needs_anchor(self_ptr self, const tenant& t, const relay& r) {
   return r.status == relay_status::active && p && p->paid() && !t.billing.anchor;
 }
 
+// -- the tenant's wallet ------------------------------------------------------------
+
+/// Records the outcome of wallet check `gen` as billing.nwc_status, unless a newer
+/// check (or a change of the connection) has made it stale.
+void record_wallet_status(self_ptr self, uint64_t gen, const std::vector<uint8_t>& sealed, const std::string& status) {
+  auto& st = self->state;
+  if (gen != st.wallet_check_gen || !st.row || st.row->billing.nwc_url_enc != sealed)
+    return;
+  st.wallet_checking = false;
+  log::info("tenant wallet checked", {{"tenant", st.pubkey},
+                                      {"wallet", st.row->billing.wallet_pubkey.value_or("")},
+                                      {"status", status}});
+  if (st.row->billing.nwc_status == status)
+    return;
+  tenant t = *st.row;
+  t.billing.nwc_status = status;
+  persist(self, "tenant.wallet_status", [t](SQLite::Database& db) { storage::update_tenant_billing(db, t); },
+          http::responder{[](api_response&&) {}}, {}, [self, t] {
+            set_row(self, t);
+            show(self);
+          });
+}
+
+/// Asks the tenant's wallet get_info in the background and records what it means
+/// (domain/wallet_check.hpp): after PUT /tenant/billing committed a connection, and
+/// at load when a crash left the status "unverified". The client is the actor's
+/// own (linked: it goes when the tenant actor goes) and is stopped once answered.
+void check_wallet(self_ptr self) {
+  auto& st = self->state;
+  auto gen = ++st.wallet_check_gen;
+  st.wallet_checking = false;
+  if (!st.env->wallet_env || !st.row || !st.row->billing.connected())
+    return;
+  auto sealed = st.row->billing.nwc_url_enc;
+  std::optional<nostr::nwc_uri> uri;
+  if (auto text = st.env->box->open(sealed, "nwc:" + st.pubkey))
+    uri = nostr::parse_nwc_uri(*text, nullptr);
+  if (!uri) {
+    record_wallet_status(self, gen, sealed, "error: the stored connection cannot be read");
+    return;
+  }
+  st.wallet_checking = true;
+  auto client = self->spawn<caf::linked>(nwc_client_impl, *uri, st.env->wallet_env);
+  auto done = [self, client] {
+    self->unlink_from(client);  // its exit must not take the tenant actor with it
+    self->send_exit(client, caf::exit_reason::user_shutdown);
+  };
+  self->request(client, st.env->wallet_answer_bound, nwc_atom::value, std::string("get_info"), std::string("{}"))
+    .then(
+      [self, gen, sealed, done](nwc_result& r) {
+        done();
+        auto network = self->state.env->platform_wallet ? self->state.env->platform_wallet->network() : std::nullopt;
+        record_wallet_status(self, gen, sealed, tenant_wallet_status(r, network));
+      },
+      [self, gen, sealed, done](caf::error& err) {
+        done();
+        nwc_result r;
+        r.kind = nwc_result::unknown;
+        r.message = "the wallet client did not answer: " + caf::to_string(err);
+        record_wallet_status(self, gen, sealed, tenant_wallet_status(r, std::nullopt));
+      });
+}
+
 // -- handlers -------------------------------------------------------------------
 
 void get_tenant(self_ptr self, tenant_call& call) {
@@ -217,6 +280,7 @@ void put_billing(self_ptr self, tenant_call& call) {
             set_row(self, t);
             show(self);
             respond(tenant_response(self));
+            check_wallet(self);  // a new connection is checked; null ends an older check
           });
 }
 
@@ -804,6 +868,10 @@ tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey,
         for (auto& r : snapshot->relays)
           self->state.relays.push_back(std::make_shared<const relay>(std::move(r)));
         show(self);
+        // A check that a crash or stop cut short is run again.
+        if (self->state.row && self->state.row->billing.connected() &&
+            self->state.row->billing.nwc_status == std::optional<std::string>("unverified"))
+          check_wallet(self);
       },
       [self](caf::error& err) {
         log::error("tenant load failed", {{"error", caf::to_string(err)}});
@@ -836,6 +904,8 @@ tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey,
       auto& board = self->state.env->views;
       if (board && board->take_read_mark(self->state.pubkey, self->id()))
         self->state.last_active = self->clock().now();  // read from the board meanwhile
+      if (self->state.wallet_checking)
+        self->state.last_active = self->clock().now();  // a wallet check is work in progress
       auto idle_for = self->clock().now() - self->state.last_active;
       auto limit = self->state.env->idle_timeout;
       if (idle_for >= limit) {

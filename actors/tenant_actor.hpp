@@ -15,6 +15,8 @@
 
 #include "actors/fwd.hpp"
 #include "actors/instrumented.hpp"
+#include "actors/nwc_client.hpp"
+#include "actors/platform_wallet.hpp"
 #include "actors/view_board.hpp"
 #include "domain/model.hpp"
 #include "domain/relay_rules.hpp"
@@ -42,6 +44,11 @@ struct tenant_env {
   notifier_actor notifier;
   std::string platform_name;      // PLATFORM_NAME, for the notices' texts
   std::function<int64_t()> real_now;  // real clock (notices are timed by it); null: time(nullptr)
+  // NWC (issue 13): a tenant's wallet gets its own client on demand (linked to
+  // the tenant actor, stopped when done or idle). Null: no wallet checks.
+  std::shared_ptr<const nwc_env> wallet_env;
+  caf::timespan wallet_answer_bound = std::chrono::seconds{150};  // CAF's bound on a client's answer
+  std::shared_ptr<const platform_wallet_state> platform_wallet;   // its network; null: not configured
 };
 
 struct tenant_state {
@@ -56,6 +63,10 @@ struct tenant_state {
   std::shared_ptr<const tenant_view> view = std::make_shared<const tenant_view>();  // `row` + `relays`, published
   caf::actor_clock::time_point last_active;
   bool idle_armed = false;
+  // The wallet check after PUT /tenant/billing (or at load, when a crash left it
+  // "unverified"): only the newest check may write its outcome.
+  uint64_t wallet_check_gen = 0;
+  bool wallet_checking = false;
 };
 
 tenant_actor::behavior_type tenant_actor_impl(instrumented_pointer<tenant_actor, tenant_state> self,

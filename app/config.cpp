@@ -41,6 +41,7 @@ constexpr variable_doc variables[] = {
   {"BILLING_TEST_CLOCK", "0", "1 enables the admin test clock"},
   {"BILLING_TICK_SECONDS", "60", "how often the scheduler wakes"},
   {"NWC_TIMEOUT_SECONDS", "60", "wait for a wallet's answer"},
+  {"NWC_MAX_IN_FLIGHT", "8", "NIP-47 requests out at once per wallet (the rest wait in FIFO order)"},
   {"ZOOID_RETRY_BASE_SECONDS", "30", "first zooid retry delay (doubles)"},
   {"ZOOID_RETRY_MAX_SECONDS", "900", "zooid retry delay cap"},
   {"ZOOID_RETRY_LIMIT", "6", "zooid attempts before a sync is 'failed'"},
@@ -328,6 +329,7 @@ std::variant<config, config_error> load_config(const env_lookup& env) {
   c.billing_test_clock = r.flag("BILLING_TEST_CLOCK");
   c.billing_tick_seconds = r.integer("BILLING_TICK_SECONDS", 60, 1, 86400);
   c.nwc_timeout_seconds = r.integer("NWC_TIMEOUT_SECONDS", 60, 1, 3600);
+  c.nwc_max_in_flight = r.integer("NWC_MAX_IN_FLIGHT", 8, 1, 1000);
   c.zooid_retry_base_seconds = r.integer("ZOOID_RETRY_BASE_SECONDS", 30, 1, 86400);
   c.zooid_retry_max_seconds = r.integer("ZOOID_RETRY_MAX_SECONDS", 900, 1, 86400);
   if (c.zooid_retry_max_seconds < c.zooid_retry_base_seconds)

@@ -51,6 +51,7 @@ struct config {
   bool billing_test_clock = false;
   int64_t billing_tick_seconds = 60;
   int64_t nwc_timeout_seconds = 60;
+  int64_t nwc_max_in_flight = 8;             // NWC_MAX_IN_FLIGHT
   int64_t zooid_retry_base_seconds = 30;
   int64_t zooid_retry_max_seconds = 900;
   int64_t zooid_retry_limit = 6;

@@ -13,6 +13,7 @@
 #include "http/client.hpp"
 #include "http/ws_client.hpp"
 #include "nostr/keys.hpp"
+#include "nostr/nwc_uri.hpp"
 #include "nostr/signer.hpp"
 
 namespace relayhost {
@@ -52,6 +53,7 @@ void wired_actors::stop() const {
   if (ws_client)
     ws_client->stop();
   for (auto a : {caf::actor_cast<caf::actor>(poller), caf::actor_cast<caf::actor>(identity),
+                 caf::actor_cast<caf::actor>(platform_wallet_checker), caf::actor_cast<caf::actor>(platform_wallet),
                  caf::actor_cast<caf::actor>(notifier), caf::actor_cast<caf::actor>(pool),
                  caf::actor_cast<caf::actor>(admin),
                  caf::actor_cast<caf::actor>(zooid), caf::actor_cast<caf::actor>(registry),
@@ -118,6 +120,37 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
     penv->counters = w.pool_stats;
     w.pool = sys.spawn(relay_pool_impl, std::shared_ptr<const relay_pool_env>(penv));
   }
+  // NIP-47 wallets on the same pool: the platform's for the life of the process,
+  // tenants' spawned by their tenant actor when needed and stopped when idle.
+  auto wallet_env = [&](std::string kind, std::chrono::seconds idle_quit) {
+    auto e = std::make_shared<nwc_env>();
+    e->pool = w.pool;
+    e->now = now;
+    e->timeout = std::chrono::seconds{cfg.nwc_timeout_seconds};
+    e->info_timeout = std::chrono::seconds{cfg.relay_timeout_seconds};
+    e->max_in_flight = static_cast<size_t>(cfg.nwc_max_in_flight);
+    e->idle_quit = idle_quit;
+    e->wallet_kind = std::move(kind);
+    return std::shared_ptr<const nwc_env>(e);
+  };
+  // A client's longest answer: the info read (query, up to twice its timeout), the
+  // subscription and the request's own timeout; CAF's bound on it has room on top.
+  const auto wallet_answer_bound =
+    std::chrono::seconds{cfg.nwc_timeout_seconds + 4 * cfg.relay_timeout_seconds + 30};
+  w.wallet_state = std::make_shared<platform_wallet_state>();
+  if (cfg.nwc_url) {
+    if (auto uri = nostr::parse_nwc_uri(*cfg.nwc_url, nullptr)) {  // checked by load_config
+      w.platform_wallet = sys.spawn(nwc_client_impl, *uri, wallet_env("platform", std::chrono::seconds{0}));
+      auto cenv = std::make_shared<platform_wallet_env>();
+      cenv->wallet = w.platform_wallet;
+      cenv->state = w.wallet_state;
+      cenv->request_timeout = wallet_answer_bound;
+      w.platform_wallet_checker =
+        sys.spawn(platform_wallet_checker_impl, std::shared_ptr<const platform_wallet_env>(cenv));
+      caf::anon_send(w.platform_wallet_checker, start_atom::value);
+    }
+  }
+
   w.notifier_stats = std::make_shared<notifier_counters>();
   if (!cfg.indexer_relays.empty()) {
     auto nenv = std::make_shared<notifier_env>();
@@ -148,6 +181,9 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
   w.views = std::make_shared<view_board>();
   auto env = std::make_shared<tenant_env>();
   env->notifier = w.notifier;
+  env->wallet_env = wallet_env("tenant", tenant_wallet_idle);
+  env->wallet_answer_bound = wallet_answer_bound;
+  env->platform_wallet = w.wallet_state;
   env->platform_name = cfg.platform_name;
   env->real_now = now;
   env->views = w.views;

@@ -12,6 +12,8 @@
 #include "actors/admin_actor.hpp"
 #include "actors/identity_publisher.hpp"
 #include "actors/notifier.hpp"
+#include "actors/nwc_client.hpp"
+#include "actors/platform_wallet.hpp"
 #include "actors/relay_pool.hpp"
 #include "actors/stats_poller.hpp"
 #include "actors/storage_actor.hpp"
@@ -55,6 +57,9 @@ sigset_t block_stop_signals();
 /// ~15 % more CPU per request on 2 cores (docs/performance.md).
 void configure_scheduler(caf::actor_system_config& caf_cfg, const config& cfg);
 
+// A tenant's wallet client is stopped after this long without a request.
+inline constexpr auto tenant_wallet_idle = std::chrono::seconds{300};
+
 struct wiring_options {
   storage_options storage;  // counters are filled in by wire_actors
   bool zooid = true;        // false: no zooid client (benchmarks of the API alone)
@@ -69,6 +74,9 @@ struct wired_actors {
   relay_pool_actor pool;
   notifier_actor notifier;   // invalid: notifications disabled (NOSTR_INDEXER_RELAYS unset)
   identity_actor identity;   // likewise
+  nwc_actor platform_wallet;                      // invalid: NWC_URL unset (billing disabled)
+  platform_wallet_actor platform_wallet_checker;  // likewise
+  std::shared_ptr<platform_wallet_state> wallet_state;  // never null; not enabled without NWC_URL
   std::shared_ptr<view_board> views;
   std::shared_ptr<http::client> http_client;  // zooid calls (its own io thread)
   std::shared_ptr<storage_counters> storage_stats;
