@@ -7,7 +7,9 @@
 //   encryption 'nip44'   the SDK's own info event ("nip04 nip44_v2"): clients use nip44_v2
 //   encryption 'nip04'   an info event without an `encryption` tag (NIP-04 only)
 //   silent: true         the info event is there, nobody answers
-//   errors: {method: code}  that method answers the NIP-47 error `code`
+//   errors: {method: code | (n) => code|undefined}  that method answers the NIP-47
+//                        error `code` (a function gets the call's number, from 0)
+//   delayMs              each answer waits this long (calls.maxConcurrent shows overlap)
 // startRogueWallet(): answers from the wrong key, or with the wrong `e` tag (not the
 // SDK: it would never do that), then optionally the right answer.
 import { createHash, randomBytes } from 'node:crypto';
@@ -117,7 +119,7 @@ function watchRequests(relayUrl, walletPk) {
 export async function startWallet({
   relayUrl, ledger = new Ledger(), encryption = 'nip44', network = 'regtest', balanceMsat = 0,
   methods = ['get_info', 'make_invoice', 'lookup_invoice', 'pay_invoice'], infoMethods, silent = false, errors = {},
-  alias = 'test wallet', walletSk = generateSecretKey(), clientSk = generateSecretKey(),
+  alias = 'test wallet', delayMs = 0, walletSk = generateSecretKey(), clientSk = generateSecretKey(),
 } = {}) {
   const walletPk = getPublicKey(walletSk);
   const clientPk = getPublicKey(clientSk);
@@ -135,10 +137,21 @@ export async function startWallet({
     await publishTo(relayUrl, info);
   }
 
+  let concurrent = 0;
+  calls.maxConcurrent = 0;
   const answer = (method, fn) => async (params) => {
-    calls.push({ method, params });
-    if (errors[method]) return { result: undefined, error: { code: errors[method], message: `${method} says ${errors[method]}` } };
-    return fn(params);
+    const n = calls.filter((c) => c.method === method).length;
+    calls.push({ method, params, at: Date.now() });
+    concurrent += 1;
+    calls.maxConcurrent = Math.max(calls.maxConcurrent, concurrent);
+    try {
+      if (delayMs) await new Promise((r) => setTimeout(r, delayMs));
+      const code = typeof errors[method] === 'function' ? errors[method](n) : errors[method];
+      if (code) return { result: undefined, error: { code, message: `${method} says ${code}` } };
+      return await fn(params);
+    } finally {
+      concurrent -= 1;
+    }
   };
   const handler = {
     getInfo: answer('get_info', async () => ({
