@@ -9,6 +9,7 @@
 #include "domain/views.hpp"
 #include "nostr/keys.hpp"
 #include "storage/admin_queries.hpp"
+#include "storage/clock_store.hpp"
 #include "storage/invoice_store.hpp"
 #include "storage/notification_store.hpp"
 #include "storage/tenant_store.hpp"
@@ -91,6 +92,47 @@ void forward_to_tenant(self_ptr self, const std::string& pubkey, tenant_op op, a
   c.admin = call.admin;
   c.respond = call.respond;
   self->send(self->state.env->registry, call_atom::value, pubkey, std::move(c));
+}
+
+json clock_json(const billing::billing_clock& c) {
+  return json{{"now", c.now()}, {"real_now", billing::billing_clock::real_now()}};
+}
+
+/// POST /admin/clock: the new offset is stored (with its audit entry) before it is
+/// in force, so a move that answered 200 survives kill -9. The write is awaited:
+/// moves are applied one at a time, each from the offset the previous one left.
+void move_clock(self_ptr self, admin_call& call) {
+  auto clk = self->state.env->clock;
+  auto real = billing::billing_clock::real_now();
+  auto before = clk->offset();
+  auto parsed = billing::parse_clock_move(call.body, real + before, real);
+  if (auto* e = std::get_if<api_error>(&parsed))
+    return call.respond(api_response::error(*e));
+  auto offset = std::get<int64_t>(parsed);
+  audit_entry a;
+  a.at = real;
+  a.admin = call.admin;
+  a.action = "clock.move";
+  a.target_type = "clock";
+  a.target_id = "billing";
+  a.before_json = json{{"offset_seconds", before}, {"now", real + before}}.dump();
+  a.after_json = json{{"offset_seconds", offset}, {"now", real + offset}}.dump();
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::duration_cast<std::chrono::steady_clock::duration>(self->state.env->storage_timeout);
+  auto respond = call.respond;
+  self->request(self->state.env->storage, caf::infinite, write_atom::value,
+                storage_write{"clock.move",
+                              [offset, real, a](SQLite::Database& db) {
+                                storage::store_clock_offset(db, offset, real);
+                                storage::append_audit(db, a);
+                              },
+                              deadline})
+    .await(
+      [clk, offset, respond](bool) {
+        clk->raise_offset(offset);
+        respond(ok_json(clock_json(*clk)));
+      },
+      [respond](caf::error& err) { respond(api_response::error(to_api_error(err))); });
 }
 
 void handle(self_ptr self, admin_call& call) {
@@ -238,6 +280,10 @@ void handle(self_ptr self, admin_call& call) {
         call.respond);
       return;
     }
+    case admin_op::get_clock:
+      return call.respond(ok_json(clock_json(*self->state.env->clock)));
+    case admin_op::move_clock:
+      return move_clock(self, call);
     case admin_op::list_audit: {
       auto p = page_or_answer(call);
       if (!p)

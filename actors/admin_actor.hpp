@@ -10,6 +10,7 @@
 
 #include "actors/fwd.hpp"
 #include "actors/instrumented.hpp"
+#include "billing/clock.hpp"
 
 namespace relayhost {
 
@@ -18,6 +19,7 @@ struct admin_env {
   storage_actor storage;
   tenant_registry_actor registry;
   caf::timespan storage_timeout;
+  std::shared_ptr<billing::billing_clock> clock;  // moved by POST /admin/clock (test clock only)
 };
 
 struct admin_state {

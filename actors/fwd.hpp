@@ -128,6 +128,8 @@ enum class admin_op : uint8_t {
   list_audit,        // GET /admin/audit
   message_tenant,    // POST /admin/tenants/:pubkey/message
   list_notifications,  // GET /admin/notifications
+  get_clock,         // GET /admin/clock (BILLING_TEST_CLOCK=1 only)
+  move_clock,        // POST /admin/clock (likewise)
 };
 
 /// One admin API call (the caller is known to be an admin).

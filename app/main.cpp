@@ -21,6 +21,7 @@
 #include "app/wiring.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
+#include "storage/clock_store.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
 
@@ -91,7 +92,13 @@ int main(int argc, char** argv) {
   caf::actor_system_config caf_cfg;
   configure_scheduler(caf_cfg, cfg);
   caf::actor_system sys{caf_cfg};
-  auto actors = wire_actors(sys, cfg, std::move(db), *key.key);
+  wiring_options wopts;
+  if (cfg.billing_test_clock) {
+    wopts.clock_offset = storage::load_clock_offset(*db);
+    log::warn("billing test clock on: admins may move billing time forward (POST /admin/clock)",
+              {{"offset_seconds", std::to_string(wopts.clock_offset)}});
+  }
+  auto actors = wire_actors(sys, cfg, std::move(db), *key.key, wopts);
   log::info("zooid settings for this relayhost",
             {{"API_HOST", cfg.zooid_api.host_header}, {"API_WHITELIST", platform_pubkey}});
 

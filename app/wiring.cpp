@@ -66,6 +66,8 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
                          const nostr::secret_key& platform_key, wiring_options opts) {
   wired_actors w;
   auto now = [] { return static_cast<int64_t>(std::time(nullptr)); };
+  w.clock = std::make_shared<billing::billing_clock>(cfg.billing_test_clock, opts.clock_offset);
+  auto billing_now = [clock = w.clock] { return clock->now(); };
   w.storage_stats = std::make_shared<storage_counters>();
   opts.storage.counters = w.storage_stats;
   w.storage = spawn_storage(sys, std::move(db), opts.storage);
@@ -190,7 +192,7 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
   env->rules = relay_rules{cfg.plans, cfg.reserved_subdomains};
   env->relay_domain = cfg.relay_domain;
   env->box = box;
-  env->now = now;
+  env->now = billing_now;  // relay activity and billing state are on the billing clock
   env->idle_timeout = std::chrono::seconds{cfg.tenant_idle_seconds};
   env->storage_timeout = storage_call_timeout;
   env->storage = w.storage;
@@ -205,6 +207,7 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
   aenv->storage = w.storage;
   aenv->registry = w.registry;
   aenv->storage_timeout = storage_call_timeout;
+  aenv->clock = w.clock;
   w.admin = sys.spawn(admin_actor_impl, std::shared_ptr<const admin_env>(aenv));
   // Operators' view: actor stats cached in atomics, so a scrape never waits on an actor.
   w.ops = std::make_shared<ops_stats>();

@@ -21,6 +21,7 @@
 #include "actors/view_board.hpp"
 #include "actors/zooid_actor.hpp"
 #include "app/config.hpp"
+#include "billing/clock.hpp"
 #include "app/routes.hpp"
 
 namespace SQLite {
@@ -63,9 +64,11 @@ inline constexpr auto tenant_wallet_idle = std::chrono::seconds{300};
 struct wiring_options {
   storage_options storage;  // counters are filled in by wire_actors
   bool zooid = true;        // false: no zooid client (benchmarks of the API alone)
+  int64_t clock_offset = 0; // the billing test clock's stored offset (BILLING_TEST_CLOCK=1)
 };
 
 struct wired_actors {
+  std::shared_ptr<billing::billing_clock> clock;  // the billing clock (system, or test with offset)
   storage_actor storage;
   zooid_actor zooid;  // invalid when wiring_options::zooid is false
   tenant_registry_actor registry;
