@@ -104,7 +104,7 @@ CAF_TEST(source metrics read the atomics at scrape time) {
   auto zh = std::make_shared<zooid_health>();
   auto ops = std::make_shared<ops_stats>();
   size_t running = 12;
-  register_source_metrics(reg, {sc, zh, ops, [&running] { return running; }});
+  register_source_metrics(reg, {sc, zh, ops, [&running] { return running; }, nullptr, nullptr});
   sc->transactions_committed = 5;
   sc->writes_committed = 40;
   sc->writes_failed = 2;
