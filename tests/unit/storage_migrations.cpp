@@ -14,6 +14,7 @@
 #include <SQLiteCpp/Statement.h>
 #include <sqlite3.h>
 
+#include "storage/clock_store.hpp"
 #include "storage/database.hpp"
 #include "storage/errors.hpp"
 #include "storage/migrations.hpp"
@@ -408,6 +409,19 @@ CAF_TEST(relay activity and audit log are append only) {
   CAF_CHECK_EQUAL(failure_of("INSERT INTO audit_log (at, admin, action, target_type, target_id, after_json) "
                              "VALUES (1, '" + tenant_b + "', 'x', 'tenant', 't', '{oops')"),
                   SQLITE_CONSTRAINT_CHECK);
+}
+
+CAF_TEST(the billing clock offset is stored once and never goes back) {
+  open_migrated();
+  CAF_CHECK_EQUAL(relayhost::storage::load_clock_offset(*db), 0);
+  relayhost::storage::store_clock_offset(*db, 3600, 1);
+  relayhost::storage::store_clock_offset(*db, 7200, 2);
+  CAF_CHECK_EQUAL(relayhost::storage::load_clock_offset(*db), 7200);
+  CAF_CHECK_EQUAL(count(*db, "SELECT count(*) FROM billing_clock"), 1);
+  CAF_CHECK_EQUAL(failure_of("UPDATE billing_clock SET offset_seconds = 10"), SQLITE_CONSTRAINT_TRIGGER);
+  CAF_CHECK_EQUAL(failure_of("INSERT INTO billing_clock VALUES (2, 5, 1)"), SQLITE_CONSTRAINT_CHECK);
+  CAF_CHECK_EQUAL(failure_of("UPDATE billing_clock SET offset_seconds = -1"), SQLITE_CONSTRAINT_TRIGGER);
+  CAF_CHECK_EQUAL(relayhost::storage::load_clock_offset(*db), 7200);
 }
 
 CAF_TEST(relay activity starts for relays that predate it) {
