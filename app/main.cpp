@@ -21,6 +21,7 @@
 #include "app/wiring.hpp"
 #include "core/log.hpp"
 #include "http/server.hpp"
+#include "storage/admin_queries.hpp"
 #include "storage/clock_store.hpp"
 #include "storage/database.hpp"
 #include "storage/migrations.hpp"
@@ -75,6 +76,12 @@ int main(int argc, char** argv) {
     return fail_config("DATABASE_URL: " + db_error);
   for (auto& name : *applied)
     log::info("migration applied", {{"name", name}});
+  // billing.md: removing a plan that relays use must not make them free.
+  for (auto& [plan, relays] : storage::relays_by_plan(*db))
+    if (!find_plan(cfg.plans, plan))
+      return fail_config("PLANS: plan \"" + plan + "\" is used by " + std::to_string(relays) +
+                         (relays == 1 ? " relay" : " relays") +
+                         " but is not in PLANS; put it back (a removed plan would make them free)");
 
   auto data_dir = std::filesystem::path(cfg.database_path).parent_path().string();
   auto key = load_platform_key(cfg.platform_secret_hex, data_dir);
@@ -113,7 +120,7 @@ int main(int argc, char** argv) {
   std::string metrics_error;
   auto metrics = start_metrics_endpoint(
     cfg.metrics, {actors.storage_stats, actors.zooid_status, actors.ops, [&sys] { return sys.registry().running(); },
-     actors.pool_stats, actors.notifier_stats},
+     actors.pool_stats, actors.notifier_stats, actors.billing_stats},
     &metrics_error);
   http::server server{opts, make_router(actors.context(sys, cfg))};
   std::optional<std::string> listen_error;

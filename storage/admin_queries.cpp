@@ -89,6 +89,14 @@ std::optional<relay> find_relay(SQLite::Database& db, const std::string& id) {
   return load_relay(db, id);
 }
 
+std::map<std::string, int64_t> relays_by_plan(SQLite::Database& db) {
+  SQLite::Statement st(db, "SELECT plan, count(*) FROM relays GROUP BY plan");
+  std::map<std::string, int64_t> out;
+  while (st.executeStep())
+    out[st.getColumn(0).getString()] = st.getColumn(1).getInt64();
+  return out;
+}
+
 page_of<audit_entry> list_audit(SQLite::Database& db, int64_t limit, std::optional<int64_t> after) {
   SQLite::Statement st(db, "SELECT id, at, admin, action, target_type, target_id, reason, before_json, after_json "
                            "FROM audit_log WHERE id > ? ORDER BY id LIMIT ?");

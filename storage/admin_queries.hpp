@@ -4,6 +4,8 @@
 // owning tenant's actor).
 #pragma once
 
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -31,6 +33,10 @@ page_of<relay> list_relays(SQLite::Database& db, std::optional<relay_status> sta
                            const std::optional<std::string>& tenant, int64_t limit, std::optional<int64_t> after);
 
 std::optional<relay> find_relay(SQLite::Database& db, const std::string& id);
+
+/// How many relays use each plan (any status), for the start-up check that no
+/// plan in use was removed from PLANS.
+std::map<std::string, int64_t> relays_by_plan(SQLite::Database& db);
 
 /// The audit log in the order it was written.
 page_of<audit_entry> list_audit(SQLite::Database& db, int64_t limit, std::optional<int64_t> after);

@@ -125,3 +125,25 @@ test('a key file readable by others is refused', async () => {
   assert.match(r.stderr, /^relayhost: PLATFORM_SECRET: .*chmod 600/);
   rh.cleanup();
 });
+
+test('a plan that relays use cannot be removed from PLANS: the start stops naming it; putting it back starts', async () => {
+  const { Client } = await import('./lib/client.mjs');
+  const dir = tempDir();
+  const withGold = { ZOOID_API_URL: 'http://127.0.0.1:1', RELAY_DOMAIN: 'spaces.test', PLANS: 'free:0,basic:5000,gold:99000' };
+  const rh = await Relayhost.start({ env: withGold, dataDir: dir });
+  const tenant = new Client(rh);
+  for (const sub of ['gold-one', 'gold-two'])
+    assert.equal((await tenant.post('/tenant/relays', { subdomain: sub, name: sub, plan: 'gold' })).status, 201);
+  await rh.stop();
+
+  const r = await runToExit({ ...base(dir), ...withGold, PLANS: 'free:0,basic:5000' });
+  assert.equal(r.code, 2, r.stderr);
+  const lines = r.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(lines[0], /^relayhost: PLANS: plan "gold" is used by 2 relays but is not in PLANS/);
+
+  const back = await Relayhost.start({ env: withGold, dataDir: dir });
+  assert.equal((await new Client(back, tenant.sk).get('/tenant/relays')).json.items.length, 2, 'nothing was changed');
+  await back.stop();
+  back.cleanup();
+});
