@@ -63,6 +63,8 @@ struct tenant_billing {
   std::optional<std::string> wallet_pubkey;
   std::optional<std::string> nwc_status;
   std::optional<int64_t> anchor;
+  // The end of the earliest period not closed yet (billing clock); set with the anchor.
+  std::optional<int64_t> next_close;
   int64_t balance_due_sats = 0;
   bool connected() const { return !nwc_url_enc.empty(); }
 };

@@ -10,6 +10,7 @@
 
 namespace SQLite {
 class Database;
+class Statement;
 }
 
 namespace relayhost::storage {
@@ -18,6 +19,12 @@ struct invoice_page {
   nlohmann::json items = nlohmann::json::array();
   std::optional<int64_t> next;  // position for the next page's cursor
 };
+
+/// The columns invoice_from_row reads ("SELECT … FROM invoices"; add WHERE/ORDER).
+extern const char* const invoice_select;
+
+/// The invoice at `row` (a step of a statement over invoice_select), items included.
+nlohmann::json invoice_from_row(SQLite::Database& db, SQLite::Statement& row);
 
 /// A tenant's invoices, newest first; `before` is a position from a cursor.
 invoice_page list_tenant_invoices(SQLite::Database& db, const std::string& tenant, int64_t limit,

@@ -85,7 +85,7 @@ relay read_relay(SQLite::Statement& r) {
 
 std::optional<tenant> load_tenant_row(SQLite::Database& db, const std::string& pubkey) {
   statement_ref t_ref(db, "SELECT pubkey, status, suspend_reason, created_at, updated_at, nwc_url_enc, "
-                          "wallet_pubkey, nwc_status, billing_anchor, suspended_at FROM tenants WHERE pubkey = ?");
+                          "wallet_pubkey, nwc_status, billing_anchor, suspended_at, billing_next_close FROM tenants WHERE pubkey = ?");
   auto& t = *t_ref;
   t.bind(1, pubkey);
   if (!t.executeStep())
@@ -101,6 +101,7 @@ std::optional<tenant> load_tenant_row(SQLite::Database& db, const std::string& p
   row.billing.nwc_status = opt_text(t.getColumn(7));
   row.billing.anchor = opt_int(t.getColumn(8));
   row.suspended_at = opt_int(t.getColumn(9));
+  row.billing.next_close = opt_int(t.getColumn(10));
   statement_ref due_ref(db, "SELECT coalesce(sum(amount_sats), 0) FROM invoices WHERE tenant = ? AND status = 'open'");
   auto& due = *due_ref;
   due.bind(1, pubkey);
@@ -165,14 +166,15 @@ void ensure_tenant(SQLite::Database& db, const tenant& t) {
 
 void update_tenant_billing(SQLite::Database& db, const tenant& t) {
   statement_ref st_ref(db, "UPDATE tenants SET nwc_url_enc = ?, wallet_pubkey = ?, nwc_status = ?, "
-                           "billing_anchor = ?, updated_at = ? WHERE pubkey = ?");
+                           "billing_anchor = ?, billing_next_close = ?, updated_at = ? WHERE pubkey = ?");
   auto& st = *st_ref;
   bind_blob(st, 1, t.billing.nwc_url_enc);
   bind_opt(st, 2, t.billing.wallet_pubkey);
   bind_opt(st, 3, t.billing.nwc_status);
   bind_opt(st, 4, t.billing.anchor);
-  st.bind(5, static_cast<int64_t>(t.updated_at));
-  st.bind(6, t.pubkey);
+  bind_opt(st, 5, t.billing.next_close);
+  st.bind(6, static_cast<int64_t>(t.updated_at));
+  st.bind(7, t.pubkey);
   if (st.exec() != 1)
     throw std::runtime_error("tenant row missing");
 }
