@@ -9,6 +9,7 @@
 #include "domain/views.hpp"
 #include "nostr/keys.hpp"
 #include "storage/admin_queries.hpp"
+#include "storage/billing_store.hpp"
 #include "storage/clock_store.hpp"
 #include "storage/invoice_store.hpp"
 #include "storage/notification_store.hpp"
@@ -128,9 +129,11 @@ void move_clock(self_ptr self, admin_call& call) {
                               },
                               deadline})
     .await(
-      [clk, offset, respond](bool) {
+      [self, clk, offset, respond](bool) {
         clk->raise_offset(offset);
         respond(ok_json(clock_json(*clk)));
+        if (auto& s = self->state.env->scheduler)
+          self->send(s, tick_atom::value, true);  // periods that closed by the move are billed now
       },
       [respond](caf::error& err) { respond(api_response::error(to_api_error(err))); });
 }
@@ -278,6 +281,49 @@ void handle(self_ptr self, admin_call& call) {
         [state, tenant, p](SQLite::Database& db) { return storage::list_notifications(db, state, tenant, p->limit, p->after); },
         [](const storage::page_of<notification>& page) { return ok_json(page_json(page, notification_to_json)); },
         call.respond);
+      return;
+    }
+    case admin_op::list_invoices: {
+      auto p = page_or_answer(call);
+      if (!p)
+        return;
+      std::optional<std::string> status, tenant;
+      if (call.status) {
+        if (*call.status != "open" && *call.status != "paid" && *call.status != "void")
+          return call.respond(
+            api_response::error(api_error::invalid_field("status", "status must be open, paid or void")));
+        status = *call.status;
+      }
+      if (call.tenant) {
+        tenant = nostr::parse_pubkey(*call.tenant);
+        if (!tenant)
+          return call.respond(api_response::error(api_error::invalid_field("tenant", "tenant must be a hex or npub pubkey")));
+      }
+      read<storage::admin_invoice_page>(
+        self, "admin.invoices",
+        [status, tenant, p](SQLite::Database& db) { return storage::list_invoices(db, status, tenant, p->limit, p->after); },
+        [](const storage::admin_invoice_page& page) {
+          return ok_json(json{{"items", page.items},
+                              {"next_cursor", page.next ? json(encode_cursor(*page.next)) : json(nullptr)}});
+        },
+        call.respond);
+      return;
+    }
+    case admin_op::set_invoice: {
+      auto id = call.target;
+      auto c = std::make_shared<admin_call>(std::move(call));
+      read<std::optional<std::string>>(
+        self, "admin.invoice_tenant", [id](SQLite::Database& db) { return storage::invoice_tenant(db, id); },
+        [self, c](const std::optional<std::string>& owner) -> api_response {
+          if (!owner)
+            return api_response::error(errc::not_found, "no such invoice");
+          forward_to_tenant(self, *owner, tenant_op::admin_set_invoice, *c, c->target);
+          return api_response{};  // not sent: the tenant actor answers
+        },
+        http::responder([c](http::api_response&& r) {
+          if (r.status != 200 || !r.body.empty())
+            c->respond(std::move(r));
+        }));
       return;
     }
     case admin_op::get_clock:

@@ -20,6 +20,7 @@ struct admin_env {
   tenant_registry_actor registry;
   caf::timespan storage_timeout;
   std::shared_ptr<billing::billing_clock> clock;  // moved by POST /admin/clock (test clock only)
+  billing_scheduler_actor scheduler;  // told when the clock moves (a pass at once); invalid: none
 };
 
 struct admin_state {

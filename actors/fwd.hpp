@@ -56,6 +56,8 @@ using pool_event_atom = caf::atom_constant<caf::atom("rh_pevent")>;  // an event
 using notify_atom = caf::atom_constant<caf::atom("rh_notify")>;    // the outbox has (new) due notices
 using message_atom = caf::atom_constant<caf::atom("rh_msg")>;      // notifier: publication outcome / inbox list
 using nwc_atom = caf::atom_constant<caf::atom("rh_nwc")>;          // a NIP-47 request to one wallet
+using tick_atom = caf::atom_constant<caf::atom("rh_tick")>;        // billing scheduler: its timer / a clock move
+using billed_atom = caf::atom_constant<caf::atom("rh_billed")>;    // a tenant's bill summary, to the scheduler
 
 // -- storage messages ---------------------------------------------------------
 
@@ -103,6 +105,10 @@ enum class tenant_op : uint8_t {
   admin_update_relay,      // PUT /admin/relays/:id
   admin_deactivate_relay,  // DELETE /admin/relays/:id
   admin_message,           // POST /admin/tenants/:pubkey/message
+  admin_set_invoice,       // PUT /admin/invoices/:id (relay_id holds the invoice id)
+  // From the billing scheduler: close the periods that have ended and get a
+  // bolt11 for each open invoice that needs one; answered with a bill summary.
+  bill,
 };
 
 /// One API call for one tenant, answered through `respond` by the tenant's actor.
@@ -128,6 +134,8 @@ enum class admin_op : uint8_t {
   list_audit,        // GET /admin/audit
   message_tenant,    // POST /admin/tenants/:pubkey/message
   list_notifications,  // GET /admin/notifications
+  list_invoices,     // GET /admin/invoices
+  set_invoice,       // PUT /admin/invoices/:id
   get_clock,         // GET /admin/clock (BILLING_TEST_CLOCK=1 only)
   move_clock,        // POST /admin/clock (likewise)
 };
@@ -241,6 +249,22 @@ struct nwc_stats {
   uint64_t queued = 0, in_flight = 0;  // now
 };
 
+// -- billing messages ---------------------------------------------------------
+
+/// What one tenant's billing step did (the tenant actor's answer to tenant_op::bill).
+struct bill_summary {
+  bool answered = false;       // false: the tenant actor did not answer (it died, storage down)
+  int64_t periods_closed = 0;
+  int64_t invoices_created = 0;
+  int64_t bolt11_issued = 0;
+  int64_t wallet_errors = 0;   // make_invoice failed, timed out or gave an answer that cannot be used
+};
+
+struct billing_scheduler_stats {
+  uint64_t passes = 0, tenants_billed = 0, in_flight = 0, queued = 0, backing_off = 0;
+  bool running = false;
+};
+
 // -- actor interfaces ---------------------------------------------------------
 
 /// The only owner of the SQLite connection (actors/storage_actor.hpp).
@@ -345,6 +369,15 @@ using nwc_actor = caf::typed_actor<
 /// disabled, again with backoff (actors/platform_wallet.hpp).
 using platform_wallet_actor = caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<retry_atom>>;
 
+/// Wakes every BILLING_TICK_SECONDS (and at once when the test clock moves) and
+/// asks each tenant whose period has closed, or whose open invoice needs a bolt11,
+/// to bill, a bounded number at a time (actors/billing_scheduler.hpp).
+using billing_scheduler_actor = caf::typed_actor<
+  caf::reacts_to<tick_atom>,         // timer: a pass now, and the next tick armed
+  caf::reacts_to<tick_atom, bool>,   // a pass now (the clock moved), no new timer
+  caf::reacts_to<billed_atom, std::string, bill_summary>,
+  caf::replies_to<stats_atom>::with<billing_scheduler_stats>>;
+
 /// Publishes the platform's kind 0, 10002 and 10050 to the indexers at start,
 /// retrying each relay that did not take them (actors/identity_publisher.hpp).
 using identity_actor = caf::typed_actor<caf::reacts_to<start_atom>, caf::reacts_to<retry_atom, uint64_t>>;
@@ -371,3 +404,5 @@ CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::query_report)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::ws_signal)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::relay_pool_stats)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::notifier_stats)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::bill_summary)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(relayhost::billing_scheduler_stats)

@@ -8,6 +8,8 @@
 #include <openssl/rand.h>
 
 #include "actors/errc_caf.hpp"
+#include "actors/tenant_internal.hpp"
+#include "billing/period.hpp"
 #include "core/log.hpp"
 #include "domain/outbox.hpp"
 #include "domain/page.hpp"
@@ -22,31 +24,25 @@
 
 namespace relayhost {
 
-namespace {
-
-using self_ptr = instrumented_pointer<tenant_actor, tenant_state>;
-using http::api_response;
-using json = nlohmann::json;
+namespace tenant_detail {
 
 constexpr size_t relay_id_bytes = 16;
 constexpr size_t admin_message_min_chars = 1;
 constexpr size_t admin_message_max_chars = 2000;
 
-std::string new_relay_id() {
+std::string new_id() {
   uint8_t raw[relay_id_bytes];
   if (RAND_bytes(raw, sizeof raw) != 1)
     throw std::runtime_error("no randomness for a relay id");
   return nostr::to_hex(raw, sizeof raw);
 }
 
-int64_t real_now(self_ptr self);
-
 /// A notice to the tenant, to be written with the change that causes it; nullopt
 /// when notifications are disabled.
 std::optional<notification> notice(self_ptr self, std::string kind, std::string dedupe_key, std::string text) {
   if (!self->state.env->notifier)
     return std::nullopt;
-  return make_notification(new_relay_id(), self->state.pubkey, std::move(kind), std::move(dedupe_key),
+  return make_notification(new_id(), self->state.pubkey, std::move(kind), std::move(dedupe_key),
                            std::move(text), real_now(self));
 }
 
@@ -121,15 +117,14 @@ const relay* find_relay(self_ptr self, const std::string& id) {
 /// every write (~12 µs and a thread wake-up per relay creation, measured). The
 /// storage actor always answers (its end answers too); a write that is running when
 /// the deadline passes is answered with its real outcome once the disk returns.
-template <class OnCommitted>
 void persist(self_ptr self, const char* label, std::function<void(SQLite::Database&)> apply,
-             http::responder respond, std::string conflict_message, OnCommitted on_committed) {
+             http::responder respond, std::string conflict_message, std::function<void()> on_committed) {
   auto deadline = std::chrono::steady_clock::now() +
                   std::chrono::duration_cast<std::chrono::steady_clock::duration>(self->state.env->storage_timeout);
   self->request(self->state.env->storage, caf::infinite, write_atom::value,
                 storage_write{label, std::move(apply), deadline})
     .await(
-      [=](bool) mutable { on_committed(); },
+      [=](bool) { on_committed(); },
       [=](caf::error& err) {
         auto e = to_api_error(err);
         if (e.code == errc::conflict && !conflict_message.empty())
@@ -154,6 +149,13 @@ void sync_to_zooid(self_ptr self, const relay& r) {
 bool needs_anchor(self_ptr self, const tenant& t, const relay& r) {
   auto* p = find_plan(self->state.env->rules.plans, r.plan);
   return r.status == relay_status::active && p && p->paid() && !t.billing.anchor;
+}
+
+/// The anchor and the end of the first period (the scheduler's key).
+void set_anchor(tenant& t, int64_t now) {
+  t.billing.anchor = now;
+  t.billing.next_close = billing::period_at(now, 0).end;
+  t.updated_at = now;
 }
 
 // -- the tenant's wallet ------------------------------------------------------------
@@ -314,7 +316,7 @@ void create_relay(self_ptr self, tenant_call& call) {
   tenant t = existed ? *self->state.row : fresh_tenant(self);
   auto now = self->state.env->now();
   relay r;
-  r.id = new_relay_id();
+  r.id = new_id();
   r.tenant = t.pubkey;
   r.subdomain = draft.subdomain;
   r.name = draft.name;
@@ -329,10 +331,8 @@ void create_relay(self_ptr self, tenant_call& call) {
   }
   r.created_at = r.updated_at = now;
   bool anchor = needs_anchor(self, t, r);
-  if (anchor) {
-    t.billing.anchor = now;
-    t.updated_at = now;
-  }
+  if (anchor)
+    set_anchor(t, now);
   auto stored = std::make_shared<relay>(std::move(r));
   persist(self, "relay.create",
           [stored, t, existed, anchor](SQLite::Database& db) {
@@ -373,10 +373,8 @@ void save_relay(self_ptr self, const relay& before, relay after, http::responder
   }
   tenant t = *self->state.row;
   bool anchor = needs_anchor(self, t, after);
-  if (anchor) {
-    t.billing.anchor = now;
-    t.updated_at = now;
-  }
+  if (anchor)
+    set_anchor(t, now);
   bool admin_view = audit.has_value();
   if (audit) {
     json j;
@@ -805,7 +803,7 @@ void admin_message(self_ptr self, tenant_call& call) {
       {errc::unavailable, "notifications are disabled on this server (NOSTR_INDEXER_RELAYS is not set)", {}}));
     return;
   }
-  auto id = new_relay_id();
+  auto id = new_id();
   auto dm = make_notification(id, self->state.pubkey, "admin.message", "admin.message:" + id,
                               body["text"].get<std::string>(), real_now(self));
   json after{{"notification", id}, {"characters", *len}};  // the audit names the message, not its text
@@ -837,6 +835,8 @@ void dispatch(self_ptr self, tenant_call& call) {
     case tenant_op::admin_update_relay: return admin_update_relay(self, call);
     case tenant_op::admin_deactivate_relay: return admin_deactivate_relay(self, call);
     case tenant_op::admin_message: return admin_message(self, call);
+    case tenant_op::bill: return bill(self, call);
+    case tenant_op::admin_set_invoice: return admin_set_invoice(self, call);
   }
   call.respond(error_response({errc::internal, "unknown operation", {}}));
 }
@@ -849,7 +849,9 @@ void touch(self_ptr self) {
   }
 }
 
-} // namespace
+} // namespace tenant_detail
+
+using namespace tenant_detail;
 
 tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey, std::shared_ptr<const tenant_env> env,
                                               tenant_registry_actor registry) {
@@ -904,8 +906,8 @@ tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey,
       auto& board = self->state.env->views;
       if (board && board->take_read_mark(self->state.pubkey, self->id()))
         self->state.last_active = self->clock().now();  // read from the board meanwhile
-      if (self->state.wallet_checking)
-        self->state.last_active = self->clock().now();  // a wallet check is work in progress
+      if (self->state.wallet_checking || !self->state.minting.empty())
+        self->state.last_active = self->clock().now();  // a wallet check or make_invoice is work in progress
       auto idle_for = self->clock().now() - self->state.last_active;
       auto limit = self->state.env->idle_timeout;
       if (idle_for >= limit) {

@@ -4,15 +4,18 @@
 // reads from memory. It loads its state when it starts and stops when idle.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
 #include <caf/actor_clock.hpp>
 #include <caf/timespan.hpp>
 
+#include "actors/billing_counters.hpp"
 #include "actors/fwd.hpp"
 #include "actors/instrumented.hpp"
 #include "actors/nwc_client.hpp"
@@ -49,6 +52,13 @@ struct tenant_env {
   std::shared_ptr<const nwc_env> wallet_env;
   caf::timespan wallet_answer_bound = std::chrono::seconds{150};  // CAF's bound on a client's answer
   std::shared_ptr<const platform_wallet_state> platform_wallet;   // its network; null: not configured
+  // Invoicing (issue 14): bolt11s come from the platform wallet's client. Invalid:
+  // NWC_URL unset (invoices are still made when periods close, without a bolt11).
+  nwc_actor platform_nwc;
+  int64_t invoice_expiry_seconds = 86400;  // INVOICE_EXPIRY_SECONDS
+  int64_t grace_seconds = 7 * 86400;       // BILLING_GRACE_DAYS
+  size_t max_periods_per_bill = 12;        // a tenant far behind catches up over several passes
+  std::shared_ptr<billing_counters> billing;  // null: not counted
 };
 
 struct tenant_state {
@@ -67,6 +77,8 @@ struct tenant_state {
   // "unverified"): only the newest check may write its outcome.
   uint64_t wallet_check_gen = 0;
   bool wallet_checking = false;
+  // Invoices whose make_invoice is under way (never asked twice at once).
+  std::set<std::string> minting;
 };
 
 tenant_actor::behavior_type tenant_actor_impl(instrumented_pointer<tenant_actor, tenant_state> self,

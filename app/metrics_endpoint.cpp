@@ -18,7 +18,7 @@ using samples = std::vector<labeled_value>;
 constexpr size_t metrics_io_threads = 1;
 
 // Every callback family register_source_metrics installs, so they can be cleared.
-constexpr std::array<std::string_view, 33> source_metric_names{
+constexpr std::array<std::string_view, 38> source_metric_names{
   "relayhost_build_info",
   "relayhost_actors_running",
   "relayhost_tenant_actors_loaded",
@@ -52,6 +52,11 @@ constexpr std::array<std::string_view, 33> source_metric_names{
   "relayhost_relay_auths_total",
   "relayhost_outbox_notifications",
   "relayhost_dms_total",
+  "relayhost_billing_passes_total",
+  "relayhost_billing_pass_seconds",
+  "relayhost_billing_pass_invoices",
+  "relayhost_billing_events_total",
+  "relayhost_billing_wallet_errors_total",
 };
 
 template <class T> double load(const std::atomic<T>& a) {
@@ -232,6 +237,30 @@ void register_outbox_metrics(metrics::registry& reg, const std::shared_ptr<const
                        });
 }
 
+void register_billing_metrics(metrics::registry& reg, const std::shared_ptr<const billing_counters>& bc) {
+  reg.counter_callback("relayhost_billing_passes_total", "Billing scheduler passes over the due tenants since start.",
+                       {}, read_one(bc, [](const billing_counters& c) { return load(c.passes); }));
+  reg.gauge_callback("relayhost_billing_pass_seconds", "Duration of the latest billing pass (wall clock).", {},
+                     read_one(bc, [](const billing_counters& c) { return load(c.last_pass_millis) / 1000.0; }));
+  reg.gauge_callback("relayhost_billing_pass_invoices", "Invoices the latest billing pass created.", {},
+                     read_one(bc, [](const billing_counters& c) { return load(c.last_pass_invoices); }));
+  reg.counter_callback("relayhost_billing_events_total",
+                       "Invoicing since start: periods closed, invoices created (periods that cost something), "
+                       "bolt11s issued for new invoices and renewed for expired ones.",
+                       {"event"}, [bc]() -> samples {
+                         if (!bc)
+                           return {};
+                         return {{{"period_closed"}, load(bc->periods_closed)},
+                                 {{"invoice_created"}, load(bc->invoices_created)},
+                                 {{"bolt11_issued"}, load(bc->bolt11_issued)},
+                                 {{"bolt11_renewed"}, load(bc->bolt11_renewed)}};
+                       });
+  reg.counter_callback("relayhost_billing_wallet_errors_total",
+                       "make_invoice requests that failed, timed out or answered what cannot be used (the invoice "
+                       "stays open without a bolt11 and is asked for again).",
+                       {}, read_one(bc, [](const billing_counters& c) { return load(c.wallet_errors); }));
+}
+
 void register_zooid_health(metrics::registry& reg, const std::shared_ptr<const zooid_health>& zh) {
   reg.gauge_callback("relayhost_zooid_health",
                      "Outcome of the latest zooid call or probe: 1 for the current state (unknown, ok, unreachable).",
@@ -287,6 +316,7 @@ void register_source_metrics(metrics::registry& reg, metrics_sources src) {
   register_zooid_health(reg, src.zooid);
   register_relay_metrics(reg, src.relay_pool);
   register_outbox_metrics(reg, src.outbox);
+  register_billing_metrics(reg, src.billing);
 }
 
 void unregister_source_metrics(metrics::registry& reg) {

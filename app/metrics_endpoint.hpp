@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "actors/billing_counters.hpp"
 #include "actors/notifier.hpp"
 #include "actors/relay_pool.hpp"
 #include "actors/stats_poller.hpp"
@@ -59,6 +60,7 @@ struct metrics_sources {
   std::function<size_t()> running_actors;     // e.g. sys.registry().running()
   std::shared_ptr<const relay_pool_counters> relay_pool;  // written by the relay pool
   std::shared_ptr<const notifier_counters> outbox;        // written by the notifier
+  std::shared_ptr<const billing_counters> billing;        // written by tenant actors and the scheduler
 };
 
 /// Registers the relayhost_* metrics that read `src` (again: replaces the sources).

@@ -165,6 +165,8 @@ void add_admin_routes(http::router& r, const app_context& ctx) {
   add_admin_route(r, ctx, "GET", "/admin/audit", admin_op::list_audit);
   add_admin_route(r, ctx, "POST", "/admin/tenants/:pubkey/message", admin_op::message_tenant);
   add_admin_route(r, ctx, "GET", "/admin/notifications", admin_op::list_notifications);
+  add_admin_route(r, ctx, "GET", "/admin/invoices", admin_op::list_invoices);
+  add_admin_route(r, ctx, "PUT", "/admin/invoices/:id", admin_op::set_invoice);
   // api.md: without BILLING_TEST_CLOCK=1 the clock routes do not exist (404).
   if (ctx.cfg && ctx.cfg->billing_test_clock) {
     add_admin_route(r, ctx, "GET", "/admin/clock", admin_op::get_clock);

@@ -55,7 +55,7 @@ void wired_actors::stop() const {
   for (auto a : {caf::actor_cast<caf::actor>(poller), caf::actor_cast<caf::actor>(identity),
                  caf::actor_cast<caf::actor>(platform_wallet_checker), caf::actor_cast<caf::actor>(platform_wallet),
                  caf::actor_cast<caf::actor>(notifier), caf::actor_cast<caf::actor>(pool),
-                 caf::actor_cast<caf::actor>(admin),
+                 caf::actor_cast<caf::actor>(admin), caf::actor_cast<caf::actor>(scheduler),
                  caf::actor_cast<caf::actor>(zooid), caf::actor_cast<caf::actor>(registry),
                  caf::actor_cast<caf::actor>(storage)})
     if (a)
@@ -186,6 +186,11 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
   env->wallet_env = wallet_env("tenant", tenant_wallet_idle);
   env->wallet_answer_bound = wallet_answer_bound;
   env->platform_wallet = w.wallet_state;
+  env->platform_nwc = w.platform_wallet;
+  env->invoice_expiry_seconds = cfg.invoice_expiry_seconds;
+  env->grace_seconds = cfg.billing_grace_days * 86400;
+  w.billing_stats = std::make_shared<billing_counters>();
+  env->billing = w.billing_stats;
   env->platform_name = cfg.platform_name;
   env->real_now = now;
   env->views = w.views;
@@ -202,7 +207,21 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
   if (w.zooid)
     caf::anon_send(w.zooid, start_atom::value, w.registry);
 
+  auto senv = std::make_shared<billing_scheduler_env>();
+  senv->storage = w.storage;
+  senv->registry = w.registry;
+  senv->wallet = w.wallet_state;
+  senv->now = billing_now;
+  senv->real_now = now;
+  senv->tick = std::chrono::seconds{cfg.billing_tick_seconds};
+  senv->storage_timeout = storage_call_timeout;
+  senv->concurrency = billing_concurrency;
+  senv->counters = w.billing_stats;
+  w.scheduler = sys.spawn(billing_scheduler_impl, std::shared_ptr<const billing_scheduler_env>(senv));
+  caf::anon_send(w.scheduler, tick_atom::value);  // a pass now (billing enabled or not yet), then every tick
+
   auto aenv = std::make_shared<admin_env>();
+  aenv->scheduler = w.scheduler;
   aenv->relay_domain = cfg.relay_domain;
   aenv->storage = w.storage;
   aenv->registry = w.registry;

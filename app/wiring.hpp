@@ -10,6 +10,7 @@
 #include <caf/fwd.hpp>
 
 #include "actors/admin_actor.hpp"
+#include "actors/billing_scheduler.hpp"
 #include "actors/identity_publisher.hpp"
 #include "actors/notifier.hpp"
 #include "actors/nwc_client.hpp"
@@ -58,6 +59,10 @@ sigset_t block_stop_signals();
 /// ~15 % more CPU per request on 2 cores (docs/performance.md).
 void configure_scheduler(caf::actor_system_config& caf_cfg, const config& cfg);
 
+// Tenants billing at once (each may ask the platform wallet, whose client bounds
+// its own requests in flight by NWC_MAX_IN_FLIGHT).
+inline constexpr size_t billing_concurrency = 32;
+
 // A tenant's wallet client is stopped after this long without a request.
 inline constexpr auto tenant_wallet_idle = std::chrono::seconds{300};
 
@@ -88,6 +93,8 @@ struct wired_actors {
   std::shared_ptr<http::ws_client> ws_client;  // relay connections (its own io thread)
   std::shared_ptr<relay_pool_counters> pool_stats;
   std::shared_ptr<notifier_counters> notifier_stats;
+  billing_scheduler_actor scheduler;             // periods close and bolt11s are asked for
+  std::shared_ptr<billing_counters> billing_stats;
 
   /// What the HTTP routes need.
   app_context context(caf::actor_system& sys, const config& cfg) const;

@@ -381,13 +381,13 @@ test('per actor type: live actors, messages handled, handling time and mailbox d
   // One of each singleton actor; at least the tenant just loaded.
   // The relay pool always runs; the notifier and identity publisher only when
   // NOSTR_INDEXER_RELAYS is set, which this test does not do.
-  for (const type of ['storage', 'tenant_registry', 'zooid_client', 'admin', 'stats_poller', 'relay_pool'])
+  for (const type of ['storage', 'tenant_registry', 'zooid_client', 'admin', 'stats_poller', 'relay_pool', 'billing_scheduler'])
     assert.equal(actor(p, 'relayhost_actor_live', type), 1, `one ${type} actor`);
   assert.equal(actor(p, 'relayhost_actor_live', 'notifier'), 0, 'no notifier without indexers');
   assert.ok(actor(p, 'relayhost_actor_live', 'tenant') >= 1);
   // Every series of the families is labelled with one of the known types, and a
   // depth is a whole number of messages.
-  const types = new Set(['storage', 'tenant', 'tenant_registry', 'zooid_client', 'admin', 'stats_poller', 'relay_pool', 'notifier', 'identity_publisher', 'nwc_client', 'platform_wallet_checker']);
+  const types = new Set(['storage', 'tenant', 'tenant_registry', 'zooid_client', 'admin', 'stats_poller', 'relay_pool', 'notifier', 'identity_publisher', 'nwc_client', 'platform_wallet_checker', 'billing_scheduler']);
   for (const s of p.samples.filter((x) => x.family.startsWith('relayhost_actor_') && 'type' in x.labels)) {
     assert.ok(types.has(s.labels.type), `type label "${s.labels.type}"`);
     if (s.family === 'relayhost_actor_mailbox_depth' || s.family === 'relayhost_actor_live') assert.ok(Number.isInteger(s.value), `${s.name} ${s.value}`);

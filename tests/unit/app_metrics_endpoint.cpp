@@ -104,7 +104,7 @@ CAF_TEST(source metrics read the atomics at scrape time) {
   auto zh = std::make_shared<zooid_health>();
   auto ops = std::make_shared<ops_stats>();
   size_t running = 12;
-  register_source_metrics(reg, {sc, zh, ops, [&running] { return running; }, nullptr, nullptr});
+  register_source_metrics(reg, {sc, zh, ops, [&running] { return running; }, nullptr, nullptr, nullptr});
   sc->transactions_committed = 5;
   sc->writes_committed = 40;
   sc->writes_failed = 2;
@@ -194,7 +194,7 @@ CAF_TEST(the metrics listener answers a scrape and its sources go with it) {
   auto sc = std::make_shared<storage_counters>();
   sc->reads = 21;
   std::string error;
-  auto ep = start_metrics_endpoint({"127.0.0.1", 0}, {sc, nullptr, nullptr, {}, nullptr, nullptr}, &error, reg);
+  auto ep = start_metrics_endpoint({"127.0.0.1", 0}, {sc, nullptr, nullptr, {}, nullptr, nullptr, nullptr}, &error, reg);
   CAF_REQUIRE(ep != nullptr);
   CAF_CHECK(error.empty());
   CAF_REQUIRE(ep->port() != 0);
@@ -207,7 +207,7 @@ CAF_TEST(the metrics listener answers a scrape and its sources go with it) {
   // A second listener on the same port fails with the reason.
   metrics::registry other;
   std::string busy;
-  auto second = start_metrics_endpoint({"127.0.0.1", ep->port()}, {sc, nullptr, nullptr, {}, nullptr, nullptr}, &busy, other);
+  auto second = start_metrics_endpoint({"127.0.0.1", ep->port()}, {sc, nullptr, nullptr, {}, nullptr, nullptr, nullptr}, &busy, other);
   CAF_CHECK(second == nullptr);
   CAF_CHECK(busy.find("cannot listen") != std::string::npos);
   CAF_CHECK(other.expose().find("relayhost_storage_reads_total 21") == std::string::npos);
