@@ -157,3 +157,31 @@ CAF_TEST(a tenant bill has one item per relay that cost something and nothing wh
   CAF_CHECK_EQUAL(none.total_sats, 0);
   CAF_CHECK(none.items.empty());
 }
+
+CAF_TEST(ten days of basic and one hour of basic in months of 28 29 30 and 31 days) {
+  // Anchors on the 31st: 2027-01-31 (Feb has 28 days), 2028-01-31 (leap: 29), and the
+  // months after them (31 and 30 days). By hand: 5000 × 864000 / period seconds.
+  const int64_t a2027 = 1801353600, a2028 = 1832889600;
+  struct row_t {
+    period p;
+    int64_t days, ten_days, one_hour, all_but_ten_days;
+  };
+  for (auto& [p, days, ten_days, one_hour, all_but_ten_days] : {
+         row_t{period_at(a2027, 0), 28, 1786, 8, 3215},  // 1785.71, 7.44, 18/28: 3214.29
+         row_t{period_at(a2028, 0), 29, 1725, 8, 3276},  // 1724.14, 7.18, 19/29: 3275.86
+         row_t{period_at(a2027, 2), 30, 1667, 7, 3334},  // 1666.67, 6.94, 20/30: 3333.33
+         row_t{period_at(a2027, 1), 31, 1613, 7, 3388},  // 1612.90, 6.72, 21/31: 3387.10
+       }) {
+    CAF_CHECK_EQUAL(p.seconds(), days * day);
+    CAF_CHECK_EQUAL(amount({active(p.start + 3 * day), inactive(p.start + 13 * day)}, p), ten_days);
+    // Created and deleted within one hour.
+    auto hour = item_of({active(p.start + 5 * day), inactive(p.start + 5 * day + 3600)}, p);
+    CAF_CHECK_EQUAL(hour.amount_sats, one_hour);
+    CAF_CHECK_EQUAL(hour.active_hours, 1);
+    // Deactivated for the middle ten days and reactivated: the rest of the month.
+    auto gap = item_of({active(p.start - day), inactive(p.start + 10 * day), active(p.start + 20 * day)}, p);
+    CAF_CHECK_EQUAL(gap.active_seconds, (days - 10) * day);
+    CAF_CHECK_EQUAL(gap.amount_sats, all_but_ten_days);
+  }
+  CAF_CHECK_EQUAL(period_at(a2028, 0).end, 1835395200);  // 2028-02-29
+}
