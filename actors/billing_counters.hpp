@@ -13,6 +13,8 @@ struct billing_counters {
   std::atomic<uint64_t> wallet_errors{0}, passes{0};
   std::atomic<int64_t> last_pass_millis{0}, last_pass_invoices{0};
   std::atomic<uint64_t> pass_millis_total{0};
+  // Collection (issue 15).
+  std::atomic<uint64_t> invoices_paid{0}, pay_attempts{0}, pay_failures{0}, lookups{0};
 };
 
 } // namespace relayhost

@@ -170,21 +170,61 @@ void record_wallet_status(self_ptr self, uint64_t gen, const std::vector<uint8_t
   log::info("tenant wallet checked", {{"tenant", st.pubkey},
                                       {"wallet", st.row->billing.wallet_pubkey.value_or("")},
                                       {"status", status}});
-  if (st.row->billing.nwc_status == status)
+  bool collect_now = status == "ok";
+  if (st.row->billing.nwc_status == status) {
+    if (collect_now)
+      bill_now(self);
     return;
+  }
   tenant t = *st.row;
   t.billing.nwc_status = status;
   persist(self, "tenant.wallet_status", [t](SQLite::Database& db) { storage::update_tenant_billing(db, t); },
-          http::responder{[](api_response&&) {}}, {}, [self, t] {
+          http::responder{[](api_response&&) {}}, {}, [self, t, collect_now] {
             set_row(self, t);
             show(self);
+            if (collect_now)
+              bill_now(self);  // saving a wallet collects the open invoices (also when suspended)
           });
+}
+
+void ask_tenant_wallet(self_ptr self, std::string method, std::string params,
+                       std::function<void(const nwc_result&)> then) {
+  auto& st = self->state;
+  std::optional<nostr::nwc_uri> uri;
+  if (st.env->wallet_env && st.row && st.row->billing.connected())
+    if (auto text = st.env->box->open(st.row->billing.nwc_url_enc, "nwc:" + st.pubkey))
+      uri = nostr::parse_nwc_uri(*text, nullptr);
+  if (!uri) {
+    nwc_result r;
+    r.kind = nwc_result::not_sent;
+    r.message = "the stored connection cannot be read";
+    then(r);
+    return;
+  }
+  auto client = self->spawn<caf::linked>(nwc_client_impl, *uri, st.env->wallet_env);
+  auto done = [self, client] {
+    self->unlink_from(client);  // its exit must not take the tenant actor with it
+    self->send_exit(client, caf::exit_reason::user_shutdown);
+  };
+  self->request(client, st.env->wallet_answer_bound, nwc_atom::value, std::move(method), std::move(params))
+    .then(
+      [done, then](nwc_result& r) {
+        done();
+        then(r);
+      },
+      [done, then](caf::error& err) {
+        done();
+        nwc_result r;
+        r.kind = nwc_result::unknown;
+        r.message = "the wallet client did not answer: " + caf::to_string(err);
+        then(r);
+      });
 }
 
 /// Asks the tenant's wallet get_info in the background and records what it means
 /// (domain/wallet_check.hpp): after PUT /tenant/billing committed a connection, and
-/// at load when a crash left the status "unverified". The client is the actor's
-/// own (linked: it goes when the tenant actor goes) and is stopped once answered.
+/// at load when a crash left the status "unverified". A wallet that checks ok
+/// collects the tenant's open invoices at once (billing.md "Collecting").
 void check_wallet(self_ptr self) {
   auto& st = self->state;
   auto gen = ++st.wallet_check_gen;
@@ -192,33 +232,15 @@ void check_wallet(self_ptr self) {
   if (!st.env->wallet_env || !st.row || !st.row->billing.connected())
     return;
   auto sealed = st.row->billing.nwc_url_enc;
-  std::optional<nostr::nwc_uri> uri;
-  if (auto text = st.env->box->open(sealed, "nwc:" + st.pubkey))
-    uri = nostr::parse_nwc_uri(*text, nullptr);
-  if (!uri) {
+  if (auto text = st.env->box->open(sealed, "nwc:" + st.pubkey); !text || !nostr::parse_nwc_uri(*text, nullptr)) {
     record_wallet_status(self, gen, sealed, "error: the stored connection cannot be read");
     return;
   }
   st.wallet_checking = true;
-  auto client = self->spawn<caf::linked>(nwc_client_impl, *uri, st.env->wallet_env);
-  auto done = [self, client] {
-    self->unlink_from(client);  // its exit must not take the tenant actor with it
-    self->send_exit(client, caf::exit_reason::user_shutdown);
-  };
-  self->request(client, st.env->wallet_answer_bound, nwc_atom::value, std::string("get_info"), std::string("{}"))
-    .then(
-      [self, gen, sealed, done](nwc_result& r) {
-        done();
-        auto network = self->state.env->platform_wallet ? self->state.env->platform_wallet->network() : std::nullopt;
-        record_wallet_status(self, gen, sealed, tenant_wallet_status(r, network));
-      },
-      [self, gen, sealed, done](caf::error& err) {
-        done();
-        nwc_result r;
-        r.kind = nwc_result::unknown;
-        r.message = "the wallet client did not answer: " + caf::to_string(err);
-        record_wallet_status(self, gen, sealed, tenant_wallet_status(r, std::nullopt));
-      });
+  ask_tenant_wallet(self, "get_info", "{}", [self, gen, sealed](const nwc_result& r) {
+    auto network = self->state.env->platform_wallet ? self->state.env->platform_wallet->network() : std::nullopt;
+    record_wallet_status(self, gen, sealed, tenant_wallet_status(r, network));
+  });
 }
 
 // -- handlers -------------------------------------------------------------------
@@ -655,11 +677,14 @@ void admin_set_status(self_ptr self, tenant_call& call) {
     t.suspend_reason.reset();
     t.suspended_at.reset();
     // Exactly the relays this suspension changed come back; the tenant's own
-    // deactivations and an admin's suspension of a single relay stay.
+    // deactivations and an admin's suspension of a single relay stay. With an open
+    // invoice past its grace period, paid relays come back delinquent, free ones active.
     for (auto& r : self->state.relays)
       if (r->status == relay_status::suspended && r->suspended_by == std::string("tenant")) {
         relay after = *r;
-        after.status = relay_status::active;
+        auto* plan = find_plan(self->state.env->rules.plans, r->plan);
+        after.status = before.billing.delinquent && plan && plan->paid() ? relay_status::delinquent
+                                                                          : relay_status::active;
         after.suspended_by.reset();
         after.suspend_reason.reset();
         changed.push_back(std::move(after));
@@ -906,7 +931,7 @@ tenant_actor::behavior_type tenant_actor_impl(self_ptr self, std::string pubkey,
       auto& board = self->state.env->views;
       if (board && board->take_read_mark(self->state.pubkey, self->id()))
         self->state.last_active = self->clock().now();  // read from the board meanwhile
-      if (self->state.wallet_checking || !self->state.minting.empty())
+      if (self->state.wallet_checking || !self->state.minting.empty() || !self->state.collecting.empty())
         self->state.last_active = self->clock().now();  // a wallet check or make_invoice is work in progress
       auto idle_for = self->clock().now() - self->state.last_active;
       auto limit = self->state.env->idle_timeout;

@@ -21,6 +21,7 @@
 #include "actors/nwc_client.hpp"
 #include "actors/platform_wallet.hpp"
 #include "actors/view_board.hpp"
+#include "billing/collection.hpp"
 #include "domain/model.hpp"
 #include "domain/relay_rules.hpp"
 #include "domain/sealed_box.hpp"
@@ -58,6 +59,10 @@ struct tenant_env {
   int64_t invoice_expiry_seconds = 86400;  // INVOICE_EXPIRY_SECONDS
   int64_t grace_seconds = 7 * 86400;       // BILLING_GRACE_DAYS
   size_t max_periods_per_bill = 12;        // a tenant far behind catches up over several passes
+  billing::collection_policy collection;   // PAYMENT_CHECK_SECONDS, NWC_PAY_RETRY_HOURS
+  // Test-only fault injection (RELAYHOST_FAULT, honoured only with BILLING_TEST_CLOCK=1):
+  // the process kills itself (SIGKILL) at the named step of a collection.
+  std::string fault_point;
   std::shared_ptr<billing_counters> billing;  // null: not counted
 };
 
@@ -79,6 +84,8 @@ struct tenant_state {
   bool wallet_checking = false;
   // Invoices whose make_invoice is under way (never asked twice at once).
   std::set<std::string> minting;
+  // Invoices whose collection step is under way (one at a time per invoice).
+  std::set<std::string> collecting;
 };
 
 tenant_actor::behavior_type tenant_actor_impl(instrumented_pointer<tenant_actor, tenant_state> self,

@@ -16,11 +16,13 @@
 
 #include "actors/errc_caf.hpp"
 #include "actors/tenant_internal.hpp"
+#include "billing/collection.hpp"
 #include "billing/invoicing.hpp"
 #include "billing/proration.hpp"
 #include "core/log.hpp"
 #include "domain/relay_rules.hpp"
 #include "storage/billing_store.hpp"
+#include "storage/collection_store.hpp"
 #include "storage/notification_store.hpp"
 #include "storage/tenant_store.hpp"
 
@@ -74,9 +76,14 @@ void on_minted(self_ptr self, const storage::invoice_to_mint& inv, const nwc_res
   auto stored = std::make_shared<bool>(false);
   auto id = inv.id;
   bool renewal = !inv.first;
+  // Collection looks at it next: at once when a wallet pays it, else at the first check.
+  bool autopay = st.row && st.row->billing.connected() && st.row->billing.nwc_status == std::optional<std::string>("ok");
+  auto next = issued + (autopay ? 0 : st.env->collection.check_base_seconds);
   persist(self, "billing.bolt11",
-          [id, m = *m, issued, expires, dm, stored](SQLite::Database& db) {
+          [id, m = *m, issued, expires, dm, stored, next](SQLite::Database& db) {
             *stored = storage::store_bolt11(db, id, m.bolt11, m.payment_hash, issued, expires);
+            if (*stored)
+              storage::set_next_action(db, id, next, 0);
             if (*stored && dm)
               storage::insert_notification(db, *dm);
           },
@@ -207,19 +214,20 @@ void close_periods(self_ptr self, int64_t now, const std::vector<billing::period
 
 } // namespace
 
-void bill(self_ptr self, tenant_call& call) {
-  auto sum = std::make_shared<bill_summary>();
-  sum->answered = true;
-  done_fn finish = [sum, respond = call.respond] { respond(summary_response(*sum)); };
+namespace {
+
+/// One bill step: close, mint, collect (all open invoices with `collect_all`).
+void run_bill(self_ptr self, bool collect_all, std::shared_ptr<bill_summary> sum, done_fn finish) {
   auto& st = self->state;
   if (!st.row || !st.row->billing.anchor)
     return finish();
   auto now = st.env->now();
+  done_fn after_mint = [self, now, sum, finish, collect_all] { collect(self, now, sum, finish, collect_all); };
   auto anchor = *st.row->billing.anchor;
   auto periods =
     billing::periods_to_close(anchor, st.row->billing.next_close.value_or(anchor), now, st.env->max_periods_per_bill);
   if (periods.empty())
-    return mint(self, now, sum, finish);
+    return mint(self, now, sum, after_mint);
   auto logs = std::make_shared<std::map<std::string, std::vector<relay_activity>>>();
   auto pubkey = st.pubkey;
   auto before = periods.back().end;
@@ -230,12 +238,12 @@ void bill(self_ptr self, tenant_call& call) {
                                *logs = storage::load_tenant_activity(db, pubkey, before);
                              }})
     .await(
-      [self, now, periods, logs, sum, finish](bool) {
+      [self, now, periods, logs, sum, after_mint](bool) {
         try {
-          close_periods(self, now, periods, *logs, sum, finish);
+          close_periods(self, now, periods, *logs, sum, after_mint);
         } catch (const std::exception& ex) {
           log::error("a period cannot be billed", {{"tenant", self->state.pubkey}, {"error", ex.what()}});
-          finish();
+          after_mint();
         }
       },
       [self, finish](caf::error& err) {
@@ -243,6 +251,18 @@ void bill(self_ptr self, tenant_call& call) {
                   {{"tenant", self->state.pubkey}, {"error", caf::to_string(err)}});
         finish();
       });
+}
+
+} // namespace
+
+void bill(self_ptr self, tenant_call& call) {
+  auto sum = std::make_shared<bill_summary>();
+  sum->answered = true;
+  run_bill(self, false, sum, [sum, respond = call.respond] { respond(summary_response(*sum)); });
+}
+
+void bill_now(self_ptr self) {
+  run_bill(self, true, std::make_shared<bill_summary>(), [] {});
 }
 
 /// PUT /admin/invoices/:id {"status": "void"|"paid", "reason": "…"}: only from
@@ -282,22 +302,41 @@ void admin_set_invoice(self_ptr self, tenant_call& call) {
   auto now = self->state.env->now();
   auto out = std::make_shared<json>();
   auto balance = std::make_shared<int64_t>(0);
+  auto still = std::make_shared<bool>(true);
+  // paid counts as a payment, and a written-off invoice is owed no more: either way
+  // the relays delinquency switched off come back once no open invoice is past grace.
+  auto candidates = delinquent_relays(self);
+  auto restored = std::make_shared<std::vector<relay>>();
+  std::vector<std::string> names;
+  for (auto& r : candidates)
+    names.push_back(r.subdomain);
+  auto dm_back = candidates.empty() ? std::nullopt
+                                    : notice(self, "relays.reactivated", "invoice:" + id + ":reactivated",
+                                             billing::relays_reactivated_notice(self->state.env->platform_name, names));
   persist(self, "invoice.admin_status",
-          [pubkey, id, status, reason, now, audit, out, balance](SQLite::Database& db) mutable {
+          [pubkey, id, status, reason, now, audit, out, balance, still, candidates, restored,
+           dm_back](SQLite::Database& db) mutable {
             auto before = storage::find_invoice(db, id);
             storage::set_invoice_status_by_admin(db, pubkey, id, status, reason, now);
+            restore_relays_in(db, pubkey, now, *restored, candidates);
+            if (!restored->empty() && dm_back)
+              storage::insert_notification(db, *dm_back);
             *out = *storage::find_invoice(db, id);
             audit.before_json = before ? before->dump() : "{}";
             audit.after_json = out->dump();
             storage::append_audit(db, audit);
             *balance = storage::balance_due(db, pubkey);
+            *still = storage::tenant_delinquent(db, pubkey);
           },
           call.respond, {},
-          [self, out, balance, respond = call.respond] {
+          [self, out, balance, still, restored, dm_back, respond = call.respond] {
             tenant t = *self->state.row;
             t.billing.balance_due_sats = *balance;
+            t.billing.delinquent = *still;
             set_row(self, t);
-            show(self);
+            apply_committed_relays(self, *restored);
+            if (!restored->empty() && dm_back)
+              kick_notifier(self);
             respond(ok_json(200, *out));
           });
 }

@@ -51,8 +51,37 @@ void persist(self_ptr self, const char* label, std::function<void(SQLite::Databa
 audit_entry make_audit(self_ptr self, const tenant_call& call, std::string action, std::string type, std::string id,
                        std::optional<std::string> reason, std::string before);
 
+/// Replaces the relay with the same id in memory (call show() after).
+void replace_relay(self_ptr self, const relay& after);
+
+/// Asks the zooid client to push the relay's (new) desired state.
+void sync_to_zooid(self_ptr self, const relay& r);
+
+/// One request to the tenant's own wallet through a client of its own (linked to
+/// the tenant actor, stopped once answered); `then` gets the outcome (unknown when
+/// the client did not answer). Answers not_sent when the stored connection cannot
+/// be read.
+void ask_tenant_wallet(self_ptr self, std::string method, std::string params,
+                       std::function<void(const nwc_result&)> then);
+
 // tenant_billing.cpp
 void bill(self_ptr self, tenant_call& call);
 void admin_set_invoice(self_ptr self, tenant_call& call);
+/// A bill step without a caller (after a wallet was saved and checked ok).
+void bill_now(self_ptr self);
+
+// tenant_collect.cpp: collection of the open invoices that are due (all with `all`),
+// then `done`.
+void collect(self_ptr self, int64_t now, std::shared_ptr<bill_summary> sum, std::function<void()> done, bool all);
+/// After an invoice was paid (Lightning or admin) or voided: if no open invoice is
+/// past its grace period any more, the relays delinquency switched off come back.
+/// Runs inside the write's transaction (no actor state); fills `restored` with the
+/// relays changed.
+void restore_relays_in(SQLite::Database& db, const std::string& tenant, int64_t now, std::vector<relay>& restored,
+                       const std::vector<relay>& candidates);
+/// The relays (from memory) that delinquency switched off.
+std::vector<relay> delinquent_relays(self_ptr self);
+/// Applies relays changed by a committed write to memory and zooid.
+void apply_committed_relays(self_ptr self, const std::vector<relay>& changed);
 
 } // namespace relayhost::tenant_detail

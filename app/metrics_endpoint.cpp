@@ -18,7 +18,7 @@ using samples = std::vector<labeled_value>;
 constexpr size_t metrics_io_threads = 1;
 
 // Every callback family register_source_metrics installs, so they can be cleared.
-constexpr std::array<std::string_view, 38> source_metric_names{
+constexpr std::array<std::string_view, 39> source_metric_names{
   "relayhost_build_info",
   "relayhost_actors_running",
   "relayhost_tenant_actors_loaded",
@@ -57,6 +57,7 @@ constexpr std::array<std::string_view, 38> source_metric_names{
   "relayhost_billing_pass_invoices",
   "relayhost_billing_events_total",
   "relayhost_billing_wallet_errors_total",
+  "relayhost_billing_collection_total",
 };
 
 template <class T> double load(const std::atomic<T>& a) {
@@ -254,6 +255,17 @@ void register_billing_metrics(metrics::registry& reg, const std::shared_ptr<cons
                                  {{"invoice_created"}, load(bc->invoices_created)},
                                  {{"bolt11_issued"}, load(bc->bolt11_issued)},
                                  {{"bolt11_renewed"}, load(bc->bolt11_renewed)}};
+                       });
+  reg.counter_callback("relayhost_billing_collection_total",
+                       "Collection since start: invoices paid over Lightning, automatic payment attempts sent and "
+                       "failed (the wallet's error), out-of-band lookups of open invoices.",
+                       {"event"}, [bc]() -> samples {
+                         if (!bc)
+                           return {};
+                         return {{{"paid"}, load(bc->invoices_paid)},
+                                 {{"attempt"}, load(bc->pay_attempts)},
+                                 {{"attempt_failed"}, load(bc->pay_failures)},
+                                 {{"lookup"}, load(bc->lookups)}};
                        });
   reg.counter_callback("relayhost_billing_wallet_errors_total",
                        "make_invoice requests that failed, timed out or answered what cannot be used (the invoice "

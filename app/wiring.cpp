@@ -1,5 +1,7 @@
 #include "app/wiring.hpp"
 
+#include <cstdlib>
+
 #include <algorithm>
 #include <ctime>
 #include <pthread.h>
@@ -189,6 +191,11 @@ wired_actors wire_actors(caf::actor_system& sys, const config& cfg, std::unique_
   env->platform_nwc = w.platform_wallet;
   env->invoice_expiry_seconds = cfg.invoice_expiry_seconds;
   env->grace_seconds = cfg.billing_grace_days * 86400;
+  env->collection.check_base_seconds = cfg.payment_check_seconds;
+  env->collection.pay_retry_seconds = cfg.nwc_pay_retry_hours * 3600;
+  // Test-only: kill -9 at a named step of a collection (never without the test clock).
+  if (const char* f = std::getenv("RELAYHOST_FAULT"); f && cfg.billing_test_clock)
+    env->fault_point = f;
   w.billing_stats = std::make_shared<billing_counters>();
   env->billing = w.billing_stats;
   env->platform_name = cfg.platform_name;

@@ -66,6 +66,8 @@ struct tenant_billing {
   // The end of the earliest period not closed yet (billing clock); set with the anchor.
   std::optional<int64_t> next_close;
   int64_t balance_due_sats = 0;
+  // An open invoice is past its grace period (its paid relays are delinquent).
+  bool delinquent = false;
   bool connected() const { return !nwc_url_enc.empty(); }
 };
 

@@ -202,7 +202,8 @@ std::vector<std::string> billing_due_tenants(SQLite::Database& db, int64_t now, 
   std::string sql = "SELECT pubkey FROM tenants WHERE billing_next_close <= ?1 AND pubkey > ?2";
   if (mint)
     sql += " UNION SELECT DISTINCT tenant FROM invoices WHERE status = 'open' AND amount_sats > 0 "
-           "AND (bolt11 IS NULL OR bolt11_expires_at <= ?1) AND tenant > ?2";
+           "AND (bolt11 IS NULL OR bolt11_expires_at <= ?1) AND tenant > ?2"
+           " UNION SELECT DISTINCT tenant FROM invoices WHERE status = 'open' AND next_action_at <= ?1 AND tenant > ?2";
   sql += " ORDER BY 1 LIMIT ?3";
   statement_ref st_ref(db, sql);
   auto& st = *st_ref;

@@ -84,7 +84,8 @@ admin_invoice_page list_invoices(SQLite::Database& db, const std::optional<std::
                                  std::optional<int64_t> after);
 
 /// The scheduler's work at `now` (billing clock): tenants whose next period close
-/// has come, and (with `mint`) tenants with an open invoice that needs a bolt11;
+/// has come, and (with `mint`) tenants with an open invoice that needs a bolt11 or
+/// whose next collection step is due;
 /// in pubkey order after `after`, at most `limit`.
 std::vector<std::string> billing_due_tenants(SQLite::Database& db, int64_t now, bool mint, const std::string& after,
                                              int64_t limit);

@@ -107,6 +107,12 @@ std::optional<tenant> load_tenant_row(SQLite::Database& db, const std::string& p
   due.bind(1, pubkey);
   if (due.executeStep())
     row.billing.balance_due_sats = due.getColumn(0).getInt64();
+  statement_ref late_ref(db, "SELECT EXISTS (SELECT 1 FROM invoices WHERE tenant = ? AND status = 'open' "
+                             "AND delinquent_at IS NOT NULL)");
+  auto& late = *late_ref;
+  late.bind(1, pubkey);
+  if (late.executeStep())
+    row.billing.delinquent = late.getColumn(0).getInt() != 0;
   return row;
 }
 

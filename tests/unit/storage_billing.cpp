@@ -12,6 +12,7 @@
 #include <SQLiteCpp/Transaction.h>
 
 #include "storage/billing_store.hpp"
+#include "storage/collection_store.hpp"
 #include "storage/errors.hpp"
 #include "storage/tenant_store.hpp"
 #include "tests/support/temp_db.hpp"
@@ -222,6 +223,54 @@ CAF_TEST(the due list holds tenants whose close has come and with mint those nee
   store_bolt11(*db, "inv-b", "lnbc", std::string(64, 'e'), 1000, 8000);
   CAF_CHECK_EQUAL(billing_due_tenants(*db, 6000, true, "", 10), (std::vector<std::string>{alice, carol}));
   CAF_CHECK_EQUAL(billing_due_tenants(*db, 8000, true, "", 10), (std::vector<std::string>{alice, bob, carol}));
+}
+
+CAF_TEST(collection sees open invoices with a bolt11 when their step is due) {
+  insert_invoice(*db, invoice("inv-1", alice, 1000));
+  insert_invoice(*db, invoice("inv-2", alice, 2000));
+  CAF_CHECK(collectible_invoices(*db, alice, 5000, false).empty());  // no bolt11 yet
+  store_bolt11(*db, "inv-1", "lnbc-a", std::string(64, '1'), 2000, 3000);
+  store_bolt11(*db, "inv-1", "lnbc-b", std::string(64, '2'), 3000, 9000);
+  store_bolt11(*db, "inv-2", "lnbc-c", std::string(64, '3'), 3000, 9000);
+  set_next_action(*db, "inv-1", 4000, 2);
+  set_next_action(*db, "inv-2", 6000, 0);
+  auto due = collectible_invoices(*db, alice, 5000, false);
+  CAF_REQUIRE_EQUAL(due.size(), 1u);
+  CAF_CHECK_EQUAL(due[0].id, "inv-1");
+  CAF_CHECK_EQUAL(due[0].bolt11, "lnbc-b");
+  CAF_CHECK_EQUAL(due[0].hashes, (std::vector<std::string>{std::string(64, '1'), std::string(64, '2')}));
+  CAF_CHECK_EQUAL(due[0].checks, 2);
+  CAF_CHECK_EQUAL(collectible_invoices(*db, alice, 5000, true).size(), 2u);  // all: after a wallet was saved
+  CAF_CHECK_EQUAL(billing_due_tenants(*db, 5000, true, "", 10), (std::vector<std::string>{alice}));
+  CAF_CHECK(billing_due_tenants(*db, 3999, true, "", 10).empty());
+}
+
+CAF_TEST(an attempt is recorded once until it ends and payment and delinquency happen once) {
+  insert_invoice(*db, invoice("inv-1", alice, 1000));
+  store_bolt11(*db, "inv-1", "lnbc-a", std::string(64, '1'), 2000, 3000);
+  record_attempt(*db, "inv-1", 2500, std::string(64, '1'));
+  CAF_CHECK_EQUAL(rejected_code([&] { record_attempt(*db, "inv-1", 2600, std::string(64, '1')); }), errc::conflict);
+  auto c = collectible_invoices(*db, alice, 0, true)[0];
+  CAF_CHECK_EQUAL(c.attempt_state, "in_flight");
+  CAF_CHECK_EQUAL(c.attempt_at.value_or(0), 2500);
+  finish_attempt(*db, "inv-1", "failed", "INSUFFICIENT_BALANCE");
+  c = collectible_invoices(*db, alice, 0, true)[0];
+  CAF_CHECK_EQUAL(c.attempt_state, "failed");
+  CAF_CHECK_EQUAL(c.attempt_error, "INSUFFICIENT_BALANCE");
+  record_attempt(*db, "inv-1", 90000, std::string(64, '1'));  // a later attempt
+  CAF_CHECK(!tenant_delinquent(*db, alice));
+  CAF_CHECK(mark_delinquent(*db, "inv-1", 95000));
+  CAF_CHECK(!mark_delinquent(*db, "inv-1", 96000));
+  CAF_CHECK(tenant_delinquent(*db, alice));
+  CAF_CHECK(mark_paid(*db, "inv-1", 97000));
+  CAF_CHECK(!mark_paid(*db, "inv-1", 98000));
+  CAF_CHECK(!tenant_delinquent(*db, alice));
+  auto j = *find_invoice(*db, "inv-1");
+  CAF_CHECK_EQUAL(j["paid_via"].get<std::string>(), "lightning");
+  CAF_CHECK_EQUAL(j["paid_at"].get<int64_t>(), 97000);
+  CAF_CHECK_EQUAL(count("SELECT count(*) FROM invoices WHERE pay_attempt_state = 'succeeded'"), 1);
+  CAF_CHECK_EQUAL(rejected_code([&] { record_attempt(*db, "inv-1", 99000, std::string(64, '1')); }), errc::conflict);
+  CAF_CHECK(collectible_invoices(*db, alice, 0, true).empty());
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -119,7 +119,7 @@ function watchRequests(relayUrl, walletPk) {
 export async function startWallet({
   relayUrl, ledger = new Ledger(), encryption = 'nip44', network = 'regtest', balanceMsat = 0,
   methods = ['get_info', 'make_invoice', 'lookup_invoice', 'pay_invoice'], infoMethods, silent = false, errors = {},
-  alias = 'test wallet', delayMs = 0, walletSk = generateSecretKey(), clientSk = generateSecretKey(),
+  alias = 'test wallet', delayMs = 0, afterPayDelayMs = 0, walletSk = generateSecretKey(), clientSk = generateSecretKey(),
 } = {}) {
   const walletPk = getPublicKey(walletSk);
   const clientPk = getPublicKey(clientSk);
@@ -165,6 +165,8 @@ export async function startWallet({
     }),
     payInvoice: answer('pay_invoice', async (p) => {
       const out = ledger.pay(walletPk, p.invoice);
+      // Settled in the ledger, the answer not sent yet (a crash in between is a test case).
+      if (afterPayDelayMs) await new Promise((r) => setTimeout(r, afterPayDelayMs));
       return out.code ? { result: undefined, error: { code: out.code, message: out.message } }
         : { result: { preimage: out.preimage, fees_paid: 0 }, error: undefined };
     }),

@@ -1,0 +1,366 @@
+// Collecting invoices through the real binary (issue 15), with the billing test
+// clock, a zooid stand-in, a loopback relay and @getalby/sdk's wallet service on
+// both sides of one fake Lightning ledger (the platform wallet makes and looks up
+// invoices; tenants' wallets pay them). Every test counts the pay_invoice requests
+// each tenant wallet received: autopay pays each invoice exactly once over nip44
+// and over a NIP-04-only wallet; kill -9 at every step of a collection, then one
+// pay_invoice per bolt11 and the invoice paid once; INSUFFICIENT_BALANCE is a DM
+// naming it and one retry per NWC_PAY_RETRY_HOURS; a bolt11 paid by hand (also an
+// old, replaced one) is credited; grace → delinquent → paid brings back exactly the
+// relays delinquency switched off, in zooid too; suspension and delinquency compose.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
+import * as nip17 from 'nostr-tools/nip17';
+import { Relayhost, freePort } from './lib/relayhost.mjs';
+import { Client } from './lib/client.mjs';
+import { startZooid } from './lib/zooid_standin.mjs';
+import { startRelay } from './lib/test_relays.mjs';
+import { publishTo, inboxListEvent, waitFor } from './lib/nostr_peer.mjs';
+import { Ledger, startWallet } from './lib/nwc_wallets.mjs';
+
+const DAY = 86400;
+const HOUR = 3600;
+const platformSk = generateSecretKey();
+const adminSk = generateSecretKey();
+let zooid, zooidPort, relay;
+const wallets = [];
+
+before(async () => {
+  zooidPort = await freePort();
+  zooid = await startZooid({ apiHost: `127.0.0.1:${zooidPort}`, whitelist: [getPublicKey(platformSk)], port: zooidPort });
+  relay = await startRelay();
+});
+after(async () => {
+  for (const w of wallets) w.stop();
+  await relay.stop();
+  await zooid.stop();
+});
+
+async function wallet(opts) {
+  const w = await startWallet({ relayUrl: relay.url, ...opts });
+  wallets.push(w);
+  return w;
+}
+
+async function platform(ledger) {
+  return wallet({ ledger, methods: ['get_info', 'make_invoice', 'lookup_invoice'] });
+}
+
+function envFor(platformWallet, extra = {}) {
+  return {
+    PLATFORM_SECRET: Buffer.from(platformSk).toString('hex'),
+    ZOOID_API_URL: `http://127.0.0.1:${zooidPort}`,
+    HOSTING_ADMIN_PUBKEYS: getPublicKey(adminSk),
+    RELAY_DOMAIN: 'spaces.test',
+    PLATFORM_NAME: 'Spaces Test',
+    NOSTR_INDEXER_RELAYS: relay.url,
+    NWC_URL: platformWallet.uri,
+    BILLING_TEST_CLOCK: '1',
+    BILLING_TICK_SECONDS: '1',
+    PAYMENT_CHECK_SECONDS: '1',
+    RELAY_TIMEOUT_SECONDS: '3',
+    NWC_TIMEOUT_SECONDS: '4',
+    OUTBOX_RETRY_SECONDS: '1',
+    ...extra,
+  };
+}
+
+async function ok(res, status = 200) {
+  assert.equal(res.status, status, res.raw);
+  return res.json;
+}
+
+const pays = (w) => w.calls.filter((c) => c.method === 'pay_invoice');
+
+async function invoices(tenant) {
+  return (await ok(await tenant.get('/tenant/invoices?limit=100'))).items;
+}
+
+function dms(sk, pattern) {
+  const pk = getPublicKey(sk);
+  return relay.events()
+    .filter((e) => e.kind === 1059 && e.tags.some((t) => t[0] === 'p' && t[1] === pk))
+    .map((wrap) => nip17.unwrapEvent(wrap, sk).content)
+    .filter((text) => pattern.test(text));
+}
+
+/// A tenant with an inbox list on the test relay (its DMs land there).
+async function newTenant(rh) {
+  const sk = generateSecretKey();
+  await publishTo(relay.url, inboxListEvent(sk, [relay.url]));
+  return new Client(rh, sk);
+}
+
+async function connectWallet(tenant, w) {
+  await ok(await tenant.put('/tenant/billing', { nwc_url: w.uri }));
+  await waitFor(async () => (await ok(await tenant.get('/tenant'))).billing.nwc_status === 'ok',
+    { timeoutMs: 15000, what: 'wallet ok' });
+}
+
+async function start(env) {
+  const rh = await Relayhost.start({ env });
+  await waitFor(() => /billing enabled/.test(rh.output), { timeoutMs: 15000, what: 'billing enabled' });
+  return rh;
+}
+
+async function advance(admin, seconds) {
+  await ok(await admin.post('/admin/clock', { advance_seconds: seconds }));
+}
+
+/// One paid relay, then its first period closes (32 days later, whatever the month).
+async function firstInvoice(rh, admin, tenant, plan = 'basic') {
+  await ok(await tenant.post('/tenant/relays', { subdomain: `r${Date.now().toString(36)}${Math.floor(Math.random() * 1e4)}`, name: 'r', plan }), 201);
+  await advance(admin, 32 * DAY);
+  await waitFor(async () => (await invoices(tenant)).some((i) => i.bolt11), { timeoutMs: 15000, what: 'invoice with bolt11' });
+  return (await invoices(tenant))[0];
+}
+
+for (const encryption of ['nip44', 'nip04']) {
+  test(`autopay pays each invoice exactly once (${encryption} wallet)`, async () => {
+    const ledger = new Ledger();
+    const p = await platform(ledger);
+    const tenantWallet = await wallet({ ledger, encryption, balanceMsat: 100_000_000 });
+    const rh = await start(envFor(p));
+    try {
+      const admin = new Client(rh, adminSk);
+      const tenant = await newTenant(rh);
+      await connectWallet(tenant, tenantWallet);
+      const inv = await firstInvoice(rh, admin, tenant);
+      await waitFor(async () => (await invoices(tenant))[0].status === 'paid', { timeoutMs: 20000, what: 'paid' });
+      // A second month: a second invoice, a second payment.
+      await advance(admin, 31 * DAY);
+      await waitFor(async () => (await invoices(tenant)).length === 2 && (await invoices(tenant)).every((i) => i.status === 'paid'),
+        { timeoutMs: 20000, what: 'second invoice paid' });
+      await new Promise((r) => setTimeout(r, 2500));  // passes keep running: nothing more is paid
+      const list = await invoices(tenant);
+      assert.equal(pays(tenantWallet).length, 2, JSON.stringify(pays(tenantWallet)));
+      assert.deepEqual(pays(tenantWallet).map((c) => c.params.invoice).sort(), list.map((i) => i.bolt11).sort());
+      for (const i of list) {
+        assert.equal(i.paid_via, 'lightning');
+        assert.equal(ledger.lookup({ payment_hash: i.payment_hash }).state, 'settled');
+      }
+      assert.equal(list[1].id, inv.id);
+      assert.equal(dms(tenant.sk, /payment received/).length, 2);
+      assert.equal(dms(tenant.sk, /your invoice for relay hosting/).length, 0, 'no "pay by hand" DM with a wallet');
+      assert.equal((await ok(await tenant.get('/tenant'))).billing.balance_due_sats, 0);
+    } finally {
+      await rh.stop();
+      rh.cleanup();
+    }
+  });
+}
+
+// kill -9 at every step of a collection; after the restart exactly one pay_invoice
+// per bolt11 and the invoice paid once.
+const steps = [
+  { name: 'before the attempt record', fault: 'collect.before_attempt', retryAfterDay: false },
+  { name: 'after the attempt record, before pay_invoice', fault: 'collect.after_attempt', retryAfterDay: true },
+  { name: 'after pay_invoice was sent', onPay: 'before_settle', retryAfterDay: false },
+  { name: 'after the wallet settled, before its reply', onPay: 'after_settle', retryAfterDay: false },
+  { name: 'after paid was written', fault: 'collect.after_paid', retryAfterDay: false },
+];
+for (const step of steps) {
+  test(`kill -9 ${step.name}: one pay_invoice, paid once`, async () => {
+    const ledger = new Ledger();
+    const p = await platform(ledger);
+    // The wallet takes 1.5 s over a payment: before settling it, or after settling
+    // and before answering, so the test can kill relayhost in between.
+    const tenantWallet = await wallet({
+      ledger, balanceMsat: 100_000_000,
+      delayMs: step.onPay === 'before_settle' ? 1500 : 0,
+      afterPayDelayMs: step.onPay === 'after_settle' ? 1500 : 0,
+    });
+    const settled = () => [...ledger.invoices.values()].some((e) => e.tx.state === 'settled');
+    const env = envFor(p, step.fault ? { RELAYHOST_FAULT: step.fault } : {});
+    const rh = await start(env);
+    try {
+      const admin = new Client(rh, adminSk);
+      const tenant = await newTenant(rh);
+      await connectWallet(tenant, tenantWallet);
+      await ok(await tenant.post('/tenant/relays', { subdomain: 'killed', name: 'k', plan: 'basic' }), 201);
+      await advance(admin, 32 * DAY);
+      if (step.fault) {
+        await waitFor(() => rh.exited !== null, { timeoutMs: 20000, what: `the fault at ${step.fault}` });
+        assert.equal(rh.exited.signal, 'SIGKILL');
+        delete rh.env.RELAYHOST_FAULT;
+      } else if (step.onPay === 'before_settle') {
+        // pay_invoice reached the wallet, which waits 1.5 s before paying: kill now.
+        await waitFor(() => pays(tenantWallet).length === 1, { timeoutMs: 20000, what: 'pay_invoice at the wallet' });
+        await rh.stop('SIGKILL');
+        assert.equal(settled(), false, 'killed before the wallet paid');
+      } else {
+        await waitFor(settled, { timeoutMs: 20000, intervalMs: 5, what: 'settled at the wallet' });
+        await rh.stop('SIGKILL');
+      }
+      await rh.restart();
+      if (step.retryAfterDay) {
+        // The attempt may have been sent (relayhost cannot know): lookup_invoice says
+        // not settled, so it is failed, and the next attempt waits the full spacing.
+        await new Promise((r) => setTimeout(r, 3000));
+        assert.equal(pays(tenantWallet).length, 0, 'nothing sent within the spacing');
+        assert.equal((await invoices(tenant))[0].status, 'open');
+        await advance(admin, 24 * HOUR + 60);
+      }
+      await waitFor(async () => (await invoices(tenant))[0]?.status === 'paid', { timeoutMs: 30000, what: 'paid' });
+      await new Promise((r) => setTimeout(r, 2500));
+      const list = await invoices(tenant);
+      assert.equal(list.length, 1);
+      assert.equal(list[0].status, 'paid');
+      assert.equal(pays(tenantWallet).length, 1, `one pay_invoice: ${JSON.stringify(pays(tenantWallet).map((c) => c.params))}`);
+      assert.equal(pays(tenantWallet)[0].params.invoice, list[0].bolt11);
+      assert.equal(dms(tenant.sk, /payment received/).length, 1, 'one payment notice');
+      assert.equal(ledger.balances.get(tenantWallet.walletPk), 100_000_000 - list[0].amount_sats * 1000, 'charged once');
+    } finally {
+      await rh.stop();
+      rh.cleanup();
+    }
+  });
+}
+
+test('INSUFFICIENT_BALANCE: a DM naming it, no retry within NWC_PAY_RETRY_HOURS, one after; then paid', async () => {
+  const ledger = new Ledger();
+  const p = await platform(ledger);
+  const poor = await wallet({ ledger, balanceMsat: 0 });
+  const rh = await start(envFor(p, { NWC_PAY_RETRY_HOURS: '2' }));
+  try {
+    const admin = new Client(rh, adminSk);
+    const tenant = await newTenant(rh);
+    await connectWallet(tenant, poor);
+    await firstInvoice(rh, admin, tenant);
+    await waitFor(() => pays(poor).length === 1, { timeoutMs: 20000, what: 'first attempt' });
+    await waitFor(() => dms(tenant.sk, /automatic payment .* failed/).length === 1, { timeoutMs: 20000, what: 'failure DM' });
+    const [text] = dms(tenant.sk, /automatic payment .* failed/);
+    assert.match(text, /INSUFFICIENT_BALANCE/);
+    assert.match(text, /Top up/);
+    assert.match(text, /next automatic attempt is in 2 h/);
+    await advance(admin, HOUR + 50 * 60);  // 1 h 50 min: within the spacing
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(pays(poor).length, 1, 'no retry within 2 h');
+    ledger.balances.set(poor.walletPk, 100_000_000);  // the tenant tops up
+    await advance(admin, 15 * 60);
+    await waitFor(async () => (await invoices(tenant))[0].status === 'paid', { timeoutMs: 20000, what: 'paid after the retry' });
+    assert.equal(pays(poor).length, 2);
+    assert.equal(dms(tenant.sk, /automatic payment .* failed/).length, 1);
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+  }
+});
+
+test('a bolt11 paid by hand is credited, also an old replaced one; saving a wallet collects at once', async () => {
+  const ledger = new Ledger();
+  const p = await platform(ledger);
+  const payer = await wallet({ ledger, balanceMsat: 100_000_000 });
+  const rh = await start(envFor(p, { INVOICE_EXPIRY_SECONDS: '7200' }));
+  try {
+    const admin = new Client(rh, adminSk);
+    const byHand = await newTenant(rh);
+    const inv = await firstInvoice(rh, admin, byHand);
+    assert.equal(ledger.pay(payer.walletPk, inv.bolt11).code, undefined);
+    await waitFor(async () => (await invoices(byHand))[0].status === 'paid', { timeoutMs: 15000, what: 'credited' });
+    await waitFor(() => dms(byHand.sk, /payment received/).length === 1, { timeoutMs: 15000, what: 'payment DM' });
+
+    // The old bolt11 of a renewed invoice still counts.
+    const late = await newTenant(rh);
+    const first = await firstInvoice(rh, admin, late);
+    await advance(admin, 3 * HOUR);  // past the 2 h lifetime on the billing clock: renewed
+    await waitFor(async () => (await invoices(late))[0].bolt11 !== first.bolt11, { timeoutMs: 15000, what: 'renewed' });
+    assert.equal(ledger.pay(payer.walletPk, first.bolt11).code, undefined, 'the old one is still payable in the ledger');
+    await waitFor(async () => (await invoices(late))[0].status === 'paid', { timeoutMs: 15000, what: 'old bolt11 credited' });
+
+    // A tenant without a wallet, then one saved: its open invoice is paid at once,
+    // even while suspended (and it stays suspended).
+    const saver = await newTenant(rh);
+    await firstInvoice(rh, admin, saver);
+    await ok(await admin.put(`/admin/tenants/${saver.pubkey}`, { status: 'suspended', reason: 'review' }));
+    const w = await wallet({ ledger, balanceMsat: 100_000_000 });
+    await connectWallet(saver, w);
+    await waitFor(async () => (await invoices(saver))[0].status === 'paid', { timeoutMs: 15000, what: 'collected on save' });
+    assert.equal(pays(w).length, 1);
+    assert.equal((await ok(await saver.get('/tenant'))).status, 'suspended');
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+  }
+});
+
+test('grace then delinquency then payment: exactly the delinquent relays return, in zooid too; suspension composes', async () => {
+  const ledger = new Ledger();
+  const p = await platform(ledger);
+  const payer = await wallet({ ledger, balanceMsat: 100_000_000 });
+  const rh = await start(envFor(p, { BILLING_GRACE_DAYS: '7', INVOICE_EXPIRY_SECONDS: String(30 * DAY) }));
+  try {
+    const admin = new Client(rh, adminSk);
+    const tenant = await newTenant(rh);
+    const paid = await ok(await tenant.post('/tenant/relays', { subdomain: 'paidone', name: 'p', plan: 'basic' }), 201);
+    const off = await ok(await tenant.post('/tenant/relays', { subdomain: 'offone', name: 'o', plan: 'growth' }), 201);
+    const free = await ok(await tenant.post('/tenant/relays', { subdomain: 'freeone', name: 'f', plan: 'free' }), 201);
+    await ok(await tenant.del(`/tenant/relays/${off.id}`));
+    await advance(admin, 32 * DAY);
+    await waitFor(async () => (await invoices(tenant)).some((i) => i.bolt11), { timeoutMs: 15000, what: 'invoice' });
+    const inv = (await invoices(tenant))[0];
+    const statuses = async () => Object.fromEntries((await ok(await tenant.get('/tenant/relays'))).items.map((r) => [r.subdomain, r.status]));
+
+    await advance(admin, 5 * DAY + HOUR);  // 48 h before the end of grace (7 days after issue)
+    await waitFor(() => dms(tenant.sk, /grace period ends/).length === 1, { timeoutMs: 15000, what: 'grace warning' });
+    assert.deepEqual(await statuses(), { paidone: 'active', offone: 'inactive', freeone: 'active' });
+
+    await advance(admin, 2 * DAY);
+    await waitFor(async () => (await statuses()).paidone === 'delinquent', { timeoutMs: 15000, what: 'delinquent' });
+    assert.deepEqual(await statuses(), { paidone: 'delinquent', offone: 'inactive', freeone: 'active' });
+    await waitFor(() => zooid.configs.get(paid.id)?.inactive === true, { timeoutMs: 15000, what: 'zooid off' });
+    assert.equal(zooid.configs.get(free.id).inactive, false);
+    await waitFor(() => dms(tenant.sk, /past its grace period/).length === 1, { timeoutMs: 15000, what: 'delinquency DM' });
+    const [dm] = dms(tenant.sk, /past its grace period/);
+    assert.match(dm, /paidone/);
+    assert.doesNotMatch(dm, /freeone|offone/);
+    // The tenant cannot switch it back on; only paying does.
+    assert.equal((await tenant.put(`/tenant/relays/${paid.id}`, { status: 'active' })).status, 403);
+
+    // Suspended and lifted while delinquent: the paid relay is delinquent, the free one active.
+    await ok(await admin.put(`/admin/tenants/${tenant.pubkey}`, { status: 'suspended', reason: 'abuse report' }));
+    assert.deepEqual(await statuses(), { paidone: 'delinquent', offone: 'inactive', freeone: 'suspended' });
+    await ok(await admin.put(`/admin/tenants/${tenant.pubkey}`, { status: 'active' }));
+    assert.deepEqual(await statuses(), { paidone: 'delinquent', offone: 'inactive', freeone: 'active' });
+
+    assert.equal(ledger.pay(payer.walletPk, inv.bolt11).code, undefined);
+    await waitFor(async () => (await statuses()).paidone === 'active', { timeoutMs: 15000, what: 'reactivated' });
+    assert.deepEqual(await statuses(), { paidone: 'active', offone: 'inactive', freeone: 'active' });
+    await waitFor(() => zooid.configs.get(paid.id)?.inactive === false, { timeoutMs: 15000, what: 'zooid on' });
+    assert.equal(zooid.configs.get(off.id).inactive, true);
+    await waitFor(() => dms(tenant.sk, /running again: paidone/).length === 1, { timeoutMs: 15000, what: 'reactivated DM' });
+    assert.equal((await invoices(tenant))[0].status, 'paid');
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+  }
+});
+
+test('a suspension lifted after grace ended brings paid relays back delinquent and free ones active', async () => {
+  const ledger = new Ledger();
+  const p = await platform(ledger);
+  const rh = await start(envFor(p, { BILLING_GRACE_DAYS: '3', INVOICE_EXPIRY_SECONDS: String(30 * DAY) }));
+  try {
+    const admin = new Client(rh, adminSk);
+    const tenant = await newTenant(rh);
+    await ok(await tenant.post('/tenant/relays', { subdomain: 'paidtwo', name: 'p', plan: 'basic' }), 201);
+    await ok(await tenant.post('/tenant/relays', { subdomain: 'freetwo', name: 'f', plan: 'free' }), 201);
+    await advance(admin, 32 * DAY);
+    await waitFor(async () => (await invoices(tenant)).some((i) => i.bolt11), { timeoutMs: 15000, what: 'invoice' });
+    await ok(await admin.put(`/admin/tenants/${tenant.pubkey}`, { status: 'suspended', reason: 'review' }));
+    await advance(admin, 4 * DAY);  // grace ends while suspended: nothing active to switch off
+    await new Promise((r) => setTimeout(r, 2500));
+    await ok(await admin.put(`/admin/tenants/${tenant.pubkey}`, { status: 'active' }));
+    const items = (await ok(await tenant.get('/tenant/relays'))).items;
+    assert.deepEqual(Object.fromEntries(items.map((r) => [r.subdomain, r.status])), { paidtwo: 'delinquent', freetwo: 'active' });
+    // An admin's "paid" counts as a payment.
+    const inv = (await invoices(tenant))[0];
+    await ok(await admin.put(`/admin/invoices/${inv.id}`, { status: 'paid', reason: 'paid in cash' }));
+    const after = (await ok(await tenant.get('/tenant/relays'))).items;
+    assert.deepEqual(Object.fromEntries(after.map((r) => [r.subdomain, r.status])), { paidtwo: 'active', freetwo: 'active' });
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+  }
+});
