@@ -364,3 +364,76 @@ test('a suspension lifted after grace ended brings paid relays back delinquent a
     rh.cleanup();
   }
 });
+
+// Three months of upgrades, a downgrade, delinquency, a payment by hand, autopay and
+// a suspension. By hand (anchor 2027-01-31, periods of 28, 31 and 30 days; growth
+// 25000, basic 5000 sats/month):
+//   period 0: basic 867,600 s then growth 1,551,600 s: 17827.38 → 17828 (paid by hand)
+//   period 1: growth, delinquent from 3 days after the invoice (+3 d 2 min) until the
+//             payment (+5 d): 25000 · (2678400 − 2 d + ~120 s) / 2678400 = 23388.2 → 23389
+//   period 2: growth 10 d, basic 5 d, suspended 5 d, basic 10 d:
+//             (25000·864000 + 5000·1296000) / 2592000 = 10833.33 → 10834
+// Periods 1 and 2 are paid by autopay, each exactly once.
+const A = 1801353600, P1 = 1803772800, P2 = 1806451200, P3 = 1809043200;
+
+test('three months with delinquency, a payment by hand, autopay and a suspension: hand-computed amounts, each collected once', async () => {
+  const ledger = new Ledger();
+  const p = await platform(ledger);
+  const payer = await wallet({ ledger, balanceMsat: 100_000_000 });
+  const rh = await start(envFor(p, { BILLING_GRACE_DAYS: '3', INVOICE_EXPIRY_SECONDS: String(30 * DAY) }));
+  try {
+    const admin = new Client(rh, adminSk);
+    const tenant = await newTenant(rh);
+    const setClock = async (now) => ok(await admin.post('/admin/clock', { now }));
+    const status = async (id) => (await ok(await tenant.get(`/tenant/relays/${id}`))).status;
+
+    await setClock(A);
+    const alpha = await ok(await tenant.post('/tenant/relays', { subdomain: 'alphathree', name: 'a', plan: 'basic' }), 201);
+    const freebie = await ok(await tenant.post('/tenant/relays', { subdomain: 'freethree', name: 'f', plan: 'free' }), 201);
+    await setClock(A + 10 * DAY + HOUR);
+    await ok(await tenant.put(`/tenant/relays/${alpha.id}`, { plan: 'growth' }));
+
+    await setClock(P1 + 60);
+    await waitFor(async () => (await invoices(tenant))[0]?.bolt11, { timeoutMs: 15000, what: 'invoice 0' });
+    const inv0 = (await invoices(tenant))[0];
+    await setClock(P1 + 3 * DAY + 120);
+    await waitFor(async () => (await status(alpha.id)) === 'delinquent', { timeoutMs: 15000, what: 'delinquent' });
+    await waitFor(() => zooid.configs.get(alpha.id)?.inactive === true, { timeoutMs: 15000, what: 'zooid off' });
+    assert.equal(await status(freebie.id), 'active');
+    await setClock(P1 + 5 * DAY);
+    assert.equal(ledger.pay(payer.walletPk, inv0.bolt11).code, undefined);
+    await waitFor(async () => (await status(alpha.id)) === 'active', { timeoutMs: 15000, what: 'back on' });
+    await waitFor(() => zooid.configs.get(alpha.id)?.inactive === false, { timeoutMs: 15000, what: 'zooid on' });
+    const w = await wallet({ ledger, balanceMsat: 100_000_000 });
+    await connectWallet(tenant, w);
+
+    await setClock(P2 + 60);
+    await waitFor(async () => (await invoices(tenant)).length === 2 && (await invoices(tenant))[0].status === 'paid',
+      { timeoutMs: 20000, what: 'invoice 1 autopaid' });
+    await setClock(P2 + 10 * DAY);
+    await ok(await tenant.put(`/tenant/relays/${alpha.id}`, { plan: 'basic' }));
+    await setClock(P2 + 15 * DAY);
+    await ok(await admin.put(`/admin/tenants/${tenant.pubkey}`, { status: 'suspended', reason: 'review' }));
+    await setClock(P2 + 20 * DAY);
+    await ok(await admin.put(`/admin/tenants/${tenant.pubkey}`, { status: 'active' }));
+    await setClock(P3 + 60);
+    await waitFor(async () => (await invoices(tenant)).length === 3 && (await invoices(tenant))[0].status === 'paid',
+      { timeoutMs: 20000, what: 'invoice 2 autopaid' });
+    await new Promise((r) => setTimeout(r, 2500));
+
+    const list = (await invoices(tenant)).reverse();
+    assert.deepEqual(list.map((i) => i.amount_sats), [17828, 23389, 10834]);
+    assert.deepEqual(list.map((i) => [i.status, i.paid_via]), [['paid', 'lightning'], ['paid', 'lightning'], ['paid', 'lightning']]);
+    assert.equal(pays(payer).length, 0, 'period 0 was paid by hand');
+    assert.deepEqual(pays(w).map((c) => c.params.invoice), [list[1].bolt11, list[2].bolt11], 'each autopaid once');
+    assert.equal(ledger.balances.get(w.walletPk), 100_000_000 - (23389 + 10834) * 1000);
+    assert.equal(await status(alpha.id), 'active');
+    assert.equal(await status(freebie.id), 'active');
+    assert.equal(zooid.configs.get(alpha.id).inactive, false);
+    assert.equal(zooid.configs.get(freebie.id).inactive, false);
+    assert.equal(dms(tenant.sk, /payment received/).length, 3);
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+  }
+});
