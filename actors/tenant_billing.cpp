@@ -68,16 +68,17 @@ void on_minted(self_ptr self, const storage::invoice_to_mint& inv, const nwc_res
   auto issued = st.env->now();
   auto expires = issued + m->lifetime_seconds;
   billing::period p{0, inv.period_start, inv.period_end};
-  // Tenants who pay by hand are told; a wallet connection pays automatically.
+  // Tenants who pay by hand are told (also those whose wallet did not check ok: it
+  // will not pay); a wallet connection that checked ok pays automatically.
+  bool autopay = st.row && st.row->billing.connected() && st.row->billing.nwc_status == std::optional<std::string>("ok");
   std::optional<notification> dm;
-  if (inv.first && st.row && !st.row->billing.connected())
+  if (inv.first && st.row && !autopay)
     dm = notice(self, "invoice.issued", "invoice:" + inv.id + ":issued",
                 billing::invoice_issued_notice(st.env->platform_name, inv.amount_sats, p, inv.due_at, m->bolt11));
   auto stored = std::make_shared<bool>(false);
   auto id = inv.id;
   bool renewal = !inv.first;
   // Collection looks at it next: at once when a wallet pays it, else at the first check.
-  bool autopay = st.row && st.row->billing.connected() && st.row->billing.nwc_status == std::optional<std::string>("ok");
   auto next = issued + (autopay ? 0 : st.env->collection.check_base_seconds);
   persist(self, "billing.bolt11",
           [id, m = *m, issued, expires, dm, stored, next](SQLite::Database& db) {
