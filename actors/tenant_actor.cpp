@@ -2,6 +2,7 @@
 
 #include <caf/all.hpp>
 
+#include <algorithm>
 #include <ctime>
 
 #include <nlohmann/json.hpp>
@@ -91,6 +92,20 @@ api_response tenant_response(self_ptr self) {
 
 api_response error_response(const api_error& e) {
   return api_response::error(e);
+}
+
+std::optional<json> parse_body(tenant_call& call, std::initializer_list<const char*> allowed) {
+  auto body = json::parse(call.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    call.respond(error_response({errc::invalid_json, "the body must be a JSON object", {}}));
+    return std::nullopt;
+  }
+  for (auto& [k, v] : body.items())
+    if (std::find_if(allowed.begin(), allowed.end(), [&k = k](const char* a) { return k == a; }) == allowed.end()) {
+      call.respond(error_response(api_error::invalid_field(k, "unknown field " + k)));
+      return std::nullopt;
+    }
+  return body;
 }
 
 /// A tenant as it is before its first write (not yet in the database).
@@ -260,16 +275,10 @@ void get_tenant(self_ptr self, tenant_call& call) {
 }
 
 void put_billing(self_ptr self, tenant_call& call) {
-  auto body = json::parse(call.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    call.respond(error_response({errc::invalid_json, "the body must be a JSON object", {}}));
+  auto parsed = parse_body(call, {"nwc_url"});
+  if (!parsed)
     return;
-  }
-  for (auto& [k, v] : body.items())
-    if (k != "nwc_url") {
-      call.respond(error_response(api_error::invalid_field(k, "unknown field " + k)));
-      return;
-    }
+  auto& body = *parsed;
   auto it = body.find("nwc_url");
   if (it == body.end() || !(it->is_null() || it->is_string())) {
     call.respond(error_response(api_error::invalid_field("nwc_url", "nwc_url must be a connection URI or null")));
@@ -621,16 +630,10 @@ void admin_set_status(self_ptr self, tenant_call& call) {
     call.respond(error_response({errc::not_found, "no such tenant", {}}));
     return;
   }
-  auto body = json::parse(call.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    call.respond(error_response({errc::invalid_json, "the body must be a JSON object", {}}));
+  auto parsed = parse_body(call, {"status", "reason"});
+  if (!parsed)
     return;
-  }
-  for (auto& [k, v] : body.items())
-    if (k != "status" && k != "reason") {
-      call.respond(error_response(api_error::invalid_field(k, "unknown field " + k)));
-      return;
-    }
+  auto& body = *parsed;
   auto st = body.contains("status") && body["status"].is_string()
               ? parse_tenant_status(body["status"].get_ref<const std::string&>())
               : std::nullopt;
@@ -806,16 +809,10 @@ void admin_message(self_ptr self, tenant_call& call) {
     call.respond(error_response({errc::not_found, "no such tenant", {}}));
     return;
   }
-  auto body = json::parse(call.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    call.respond(error_response({errc::invalid_json, "the body must be a JSON object", {}}));
+  auto parsed = parse_body(call, {"text"});
+  if (!parsed)
     return;
-  }
-  for (auto& [k, v] : body.items())
-    if (k != "text") {
-      call.respond(error_response(api_error::invalid_field(k, "unknown field " + k)));
-      return;
-    }
+  auto& body = *parsed;
   auto len = body.contains("text") && body["text"].is_string()
                ? utf8_length(body["text"].get_ref<const std::string&>())
                : std::nullopt;

@@ -270,16 +270,10 @@ void bill_now(self_ptr self) {
 /// open (else 409 naming the status); audited with the invoice before and after,
 /// in the same transaction; answers the invoice.
 void admin_set_invoice(self_ptr self, tenant_call& call) {
-  auto body = json::parse(call.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    call.respond(error_response({errc::invalid_json, "the body must be a JSON object", {}}));
+  auto parsed = parse_body(call, {"status", "reason"});
+  if (!parsed)
     return;
-  }
-  for (auto& [k, v] : body.items())
-    if (k != "status" && k != "reason") {
-      call.respond(error_response(api_error::invalid_field(k, "unknown field " + k)));
-      return;
-    }
+  auto& body = *parsed;
   auto s = body.find("status");
   if (s == body.end() || !s->is_string() || (*s != "void" && *s != "paid")) {
     call.respond(error_response(api_error::invalid_field("status", "status must be void or paid")));

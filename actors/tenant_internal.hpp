@@ -5,10 +5,11 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 
-#include <nlohmann/json_fwd.hpp>
+#include <nlohmann/json.hpp>
 
 #include "actors/tenant_actor.hpp"
 #include "domain/outbox.hpp"
@@ -37,6 +38,10 @@ std::optional<notification> notice(self_ptr self, std::string kind, std::string 
 void kick_notifier(self_ptr self);
 
 api_response ok_json(int status, const json& j);
+
+/// The call's body as a JSON object with only `allowed` fields; nullopt after
+/// answering 400 (invalid-json, or invalid-field naming the unknown field).
+std::optional<json> parse_body(tenant_call& call, std::initializer_list<const char*> allowed);
 api_response error_response(const api_error& e);
 
 /// Publishes the committed state to the readers (call after changing row/relays).

@@ -183,18 +183,8 @@ admin_invoice_page list_invoices(SQLite::Database& db, const std::optional<std::
   if (tenant)
     st.bind(i++, *tenant);
   st.bind(i, static_cast<int64_t>(limit + 1));
-  admin_invoice_page page;
-  int64_t count = 0, last_seq = 0;
-  while (st.executeStep()) {
-    if (count == limit) {
-      page.next = last_seq;
-      break;
-    }
-    last_seq = st.getColumn(0).getInt64();
-    page.items.push_back(invoice_from_row(db, st));
-    ++count;
-  }
-  return page;
+  auto page = page_of_invoices(db, st, limit);
+  return {std::move(page.items), page.next};
 }
 
 std::vector<std::string> billing_due_tenants(SQLite::Database& db, int64_t now, bool mint, const std::string& after,

@@ -51,13 +51,8 @@ nlohmann::json invoice_from_row(SQLite::Database& db, SQLite::Statement& st) {
   return inv;
 }
 
-invoice_page list_tenant_invoices(SQLite::Database& db, const std::string& tenant, int64_t limit,
-                                  std::optional<int64_t> before) {
+invoice_page page_of_invoices(SQLite::Database& db, SQLite::Statement& st, int64_t limit) {
   invoice_page page;
-  SQLite::Statement st(db, std::string(invoice_select) + " WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
-  st.bind(1, tenant);
-  st.bind(2, static_cast<int64_t>(before.value_or(INT64_MAX)));
-  st.bind(3, static_cast<int64_t>(limit + 1));
   int64_t count = 0, last_seq = 0;
   while (st.executeStep()) {
     if (count == limit) {
@@ -69,6 +64,15 @@ invoice_page list_tenant_invoices(SQLite::Database& db, const std::string& tenan
     ++count;
   }
   return page;
+}
+
+invoice_page list_tenant_invoices(SQLite::Database& db, const std::string& tenant, int64_t limit,
+                                  std::optional<int64_t> before) {
+  SQLite::Statement st(db, std::string(invoice_select) + " WHERE tenant = ? AND seq < ? ORDER BY seq DESC LIMIT ?");
+  st.bind(1, tenant);
+  st.bind(2, static_cast<int64_t>(before.value_or(INT64_MAX)));
+  st.bind(3, static_cast<int64_t>(limit + 1));
+  return page_of_invoices(db, st, limit);
 }
 
 } // namespace relayhost::storage
