@@ -158,6 +158,14 @@ void session::on_header(beast::error_code ec) {
     return;
   }
   started_ = std::chrono::steady_clock::now();
+  // RFC 9112 §6.3: a request whose Transfer-Encoding does not end in chunked has no
+  // knowable length (Beast would read its body to the end of the connection): 400
+  // and close, so nothing after it can be taken for a request of its own.
+  if (parser_->get().count(bhttp::field::transfer_encoding) && !parser_->chunked()) {
+    phase_ = phase::header;
+    reject(api_error::invalid_field("request", "malformed HTTP request: Transfer-Encoding must end with chunked"));
+    return;
+  }
   if (parser_->is_done()) {
     dispatch_request();
     return;

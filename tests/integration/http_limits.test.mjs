@@ -79,6 +79,32 @@ test('a malformed request line is 400 and the connection closes', async () => {
   assert.ok(r.closed);
 });
 
+test('request smuggling is refused: CL with TE, two Content-Lengths, TE other than chunked; a folded line is one header', async () => {
+  const cases = {
+    'Content-Length and Transfer-Encoding': 'POST /tenant/relays HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n' +
+      'Transfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n',
+    'two different Content-Lengths': 'POST /tenant/relays HTTP/1.1\r\nHost: x\r\nContent-Length: 4\r\n' +
+      'Content-Length: 40\r\n\r\nabcdGET /healthz HTTP/1.1\r\nHost: x\r\n\r\n',
+    'Transfer-Encoding not chunked': 'POST /tenant/relays HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\nabcd',
+  };
+  for (const [name, raw] of Object.entries(cases)) {
+    const r = await rawExchange(rh.port, [raw]);
+    const res = parseResponse(r.data);
+    assert.equal(res?.status, 400, `${name}: ${r.data.slice(0, 200)}`);
+    assert.ok(r.closed, `${name}: the connection closes`);
+    // Nothing after the ambiguous request was answered as a request of its own.
+    assert.equal((r.data.match(/HTTP\/1\.1 /g) ?? []).length, 1, `${name}: one response only`);
+  }
+  // Obsolete line folding: Beast joins the folded line into the header before it
+  // (RFC 9112 §5.2 allows a server to replace obs-fold with SP instead of refusing
+  // it), so it cannot smuggle a header or a request: one request, one answer.
+  const folded = await rawExchange(rh.port, ['GET /healthz HTTP/1.1\r\nHost: x\r\nX-Folded: a\r\n Content-Length: 5\r\n' +
+    'Connection: close\r\n\r\nGET /tenant HTTP/1.1\r\n\r\n']);
+  assert.equal((folded.data.match(/HTTP\/1\.1 /g) ?? []).length, 1, folded.data);
+  assert.equal(parseResponse(folded.data)?.status, 200);
+  assert.equal((await rh.fetch('/healthz')).status, 200);
+});
+
 test('keep-alive: two requests on one connection, pipelined, answered in order', async () => {
   const r = await rawExchange(rh.port, [
     'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /nope HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n']);
