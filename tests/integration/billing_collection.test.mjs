@@ -218,6 +218,53 @@ for (const step of steps) {
   });
 }
 
+test('a pay_invoice that timed out but went through is found by lookup_invoice: no second pay_invoice', async () => {
+  const ledger = new Ledger();
+  const p = await platform(ledger);
+  // Pays at once, answers after 6 s: past NWC_TIMEOUT_SECONDS (4), so relayhost sees "unknown".
+  const slow = await wallet({ ledger, balanceMsat: 100_000_000, afterPayDelayMs: 6000 });
+  const rh = await start(envFor(p));
+  try {
+    const admin = new Client(rh, adminSk);
+    const tenant = await newTenant(rh);
+    await connectWallet(tenant, slow);
+    await firstInvoice(rh, admin, tenant);
+    await waitFor(async () => (await invoices(tenant))[0].status === 'paid', { timeoutMs: 30000, what: 'paid' });
+    assert.match(rh.output, /automatic payment outcome unknown/);
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(pays(slow).length, 1);
+    assert.equal(ledger.balances.get(slow.walletPk), 100_000_000 - (await invoices(tenant))[0].amount_sats * 1000);
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+  }
+});
+
+test('a failed attempt waits the default 24 h: none at 23 h, one after 24 h', async () => {
+  const ledger = new Ledger();
+  const p = await platform(ledger);
+  const poor = await wallet({ ledger, balanceMsat: 0 });
+  const rh = await start(envFor(p));
+  try {
+    const admin = new Client(rh, adminSk);
+    const tenant = await newTenant(rh);
+    await connectWallet(tenant, poor);
+    await firstInvoice(rh, admin, tenant);
+    await waitFor(() => pays(poor).length === 1, { timeoutMs: 20000, what: 'first attempt' });
+    await waitFor(() => dms(tenant.sk, /next automatic attempt is in 24 h/).length === 1, { timeoutMs: 20000, what: 'DM' });
+    await advance(admin, 23 * HOUR);
+    await new Promise((r) => setTimeout(r, 3000));
+    assert.equal(pays(poor).length, 1, 'no retry within 24 h');
+    await advance(admin, HOUR + 60);
+    await waitFor(() => pays(poor).length === 2, { timeoutMs: 20000, what: 'the retry' });
+    await new Promise((r) => setTimeout(r, 2500));
+    assert.equal(pays(poor).length, 2, 'exactly one retry');
+  } finally {
+    await rh.stop();
+    rh.cleanup();
+  }
+});
+
 test('INSUFFICIENT_BALANCE: a DM naming it, no retry within NWC_PAY_RETRY_HOURS, one after; then paid', async () => {
   const ledger = new Ledger();
   const p = await platform(ledger);
