@@ -3,6 +3,7 @@
 import { generateSecretKey, getPublicKey, finalizeEvent } from 'nostr-tools/pure';
 import * as nip98 from 'nostr-tools/nip98';
 import { randomBytes } from 'node:crypto';
+import { assertNoSecret, registerNwcUri } from './secrets.mjs';
 
 export class Client {
   constructor(rh, secretKey = generateSecretKey()) {
@@ -22,6 +23,7 @@ export class Client {
   async req(method, path, body, { headers = {} } = {}) {
     const url = `${this.rh.baseUrl}${path}`;
     const text = body === undefined ? undefined : JSON.stringify(body);
+    if (body && typeof body === 'object' && typeof body.nwc_url === 'string') registerNwcUri(body.nwc_url);
     const auth = await this.token(url, method, body);
     const res = await fetch(url, {
       method,
@@ -29,6 +31,7 @@ export class Client {
       body: text,
     });
     const raw = await res.text();
+    assertNoSecret(raw, `the response to ${method} ${path}`);
     let json;
     try { json = JSON.parse(raw); } catch { json = undefined; }
     return { status: res.status, json, raw, headers: res.headers };

@@ -2,10 +2,11 @@
 // directory, waits until /healthz answers, and stops it. Every integration test
 // goes through this, so the binary under test is always the one CTest built.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { assertNoSecret, registerNwcUri, registerSecret } from './secrets.mjs';
 
 export const BIN = process.env.RELAYHOST_BIN ?? path.resolve('build/relayhost');
 export const SOURCE_DIR = process.env.RELAYHOST_SOURCE_DIR ?? path.resolve('.');
@@ -62,6 +63,8 @@ export class Relayhost {
       METRICS_ADDR: `127.0.0.1:${metricsPort}`,
       ...env,
     };
+    registerSecret(fullEnv.PLATFORM_SECRET, 'PLATFORM_SECRET');
+    registerNwcUri(fullEnv.NWC_URL, 'the platform wallet secret (NWC_URL)');
     const rh = new Relayhost(fullEnv, dataDir);
     rh.port = port;
     rh.metricsPort = metricsPort;
@@ -92,9 +95,29 @@ export class Relayhost {
 
   /// SIGTERM (or another signal) and wait for the exit.
   async stop(signal = 'SIGTERM') {
-    if (this.exited) return this.exited;
-    this.child.kill(signal);
-    return this.exitPromise;
+    if (!this.exited) {
+      // A last scrape: no metric may carry a secret either.
+      if (signal === 'SIGTERM') {
+        try {
+          const res = await fetch(`http://127.0.0.1:${this.metricsPort}/metrics`, { signal: AbortSignal.timeout(2000) });
+          assertNoSecret(await res.text(), '/metrics');
+        } catch (e) {
+          if (/a secret appears/.test(e.message)) throw e;
+        }
+      }
+      this.child.kill(signal);
+      await this.exitPromise;
+    }
+    this.checkOutput();
+    return this.exited;
+  }
+
+  /// Fails when relayhost's output (every log line so far) holds a known secret,
+  /// the generated platform key included.
+  checkOutput() {
+    const keyFile = path.join(this.dataDir, 'platform.key');
+    if (existsSync(keyFile)) registerSecret(readFileSync(keyFile, 'utf8').trim(), 'the generated platform key');
+    assertNoSecret(this.output, 'relayhost output');
   }
 
   /// Stops and starts again on the same port and data directory.

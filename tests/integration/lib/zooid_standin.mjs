@@ -13,6 +13,8 @@ import { createHash } from 'node:crypto';
 import { verifyEvent } from 'nostr-tools/pure';
 
 /// zooid wraps request bodies in http.MaxBytesReader(…, 1024*1024).
+import { registerSecret } from './secrets.mjs';
+
 export const API_BODY_LIMIT_BYTES = 1024 * 1024;
 export const HTTP_AUTH_KIND = 27235;
 
@@ -463,6 +465,7 @@ export async function startZooid({ apiHost, whitelist = [], port = 0, tls, onCal
         const types = { error: null, warnings: call.warnings };
         checkTypes(config, CONFIG_TYPE, '', types);
         if (types.error) return [400, { error: `invalid json config: ${types.error}` }];
+        registerSecret(config?.secret, 'a relay secret key (sent to zooid)');
         const invalid = validateConfig(config);
         if (invalid) return [400, { error: invalid }];
         const dup = duplicateError(config, null);
