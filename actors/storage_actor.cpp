@@ -62,7 +62,7 @@ failure current_failure() {
     return {e.code(), e.what(), e.what(), 0};
   } catch (const SQLite::Exception& e) {
     auto code = storage::classify_sqlite_error(e.getExtendedErrorCode());
-    return {code, storage::public_message(code), e.what(), e.getExtendedErrorCode()};
+    return {code, storage::public_message_for(e.getExtendedErrorCode()), e.what(), e.getExtendedErrorCode()};
   } catch (const std::exception& e) {
     return {errc::internal, storage::public_message(errc::internal), e.what(), 0};
   } catch (...) {
@@ -131,7 +131,7 @@ void storage_state::commit() {
       db->tryExec("ROLLBACK");
     counters->transactions_failed.fetch_add(1, std::memory_order_relaxed);
     auto code = f.code == errc::unavailable ? errc::unavailable : errc::internal;
-    fail_pending(make_api_error(code, storage::public_message(code)));
+    fail_pending(make_api_error(code, code == errc::unavailable ? f.message : storage::public_message(code)));
     return;
   }
   auto done = std::move(pending);

@@ -27,6 +27,8 @@ sigset_t block_stop_signals() {
   sigaddset(&stop_signals, SIGTERM);
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
+  // A file-size limit (ulimit -f) must fail the write (EFBIG → 503), not kill the server.
+  std::signal(SIGXFSZ, SIG_IGN);
   return stop_signals;
 }
 

@@ -51,7 +51,8 @@ inline constexpr auto zooid_probe_interval = std::chrono::seconds{5};
 inline constexpr auto zooid_probe_after = std::chrono::seconds{10};
 
 /// Blocks SIGINT and SIGTERM for every thread started from now on (call before
-/// any thread starts; the caller takes them with sigwait) and ignores SIGPIPE.
+/// any thread starts; the caller takes them with sigwait) and ignores SIGPIPE and
+/// SIGXFSZ (a write beyond a file-size limit then fails like a full disk).
 sigset_t block_stop_signals();
 
 /// CAF's scheduler as relayhost runs it: work sharing, ACTOR_THREADS workers

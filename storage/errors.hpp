@@ -29,10 +29,16 @@ private:
 /// The API code of a failed SQLite call, from its extended result code:
 /// UNIQUE / PRIMARY KEY violations are `conflict` (409: e.g. a subdomain taken in a
 /// race, a second invoice for a period), a database locked by another connection
-/// (BUSY / LOCKED) is `unavailable` (503, transient), everything else `internal`.
+/// (BUSY / LOCKED) or a disk that is full, failing or read-only (FULL / IOERR /
+/// READONLY) is `unavailable` (503: not saved, try again), everything else `internal`.
 errc classify_sqlite_error(int extended_code) noexcept;
 
 /// The client-facing message that goes with a classified SQLite failure (no internals).
 const char* public_message(errc code) noexcept;
+
+/// The message for one SQLite failure: a full, failing or read-only disk says so
+/// (still `unavailable`: the change was not saved and may be retried), others as
+/// public_message of their class.
+const char* public_message_for(int extended_code) noexcept;
 
 } // namespace relayhost::storage

@@ -543,8 +543,14 @@ CAF_TEST(sqlite errors map to api codes) {
   CAF_CHECK(classify_sqlite_error(SQLITE_BUSY) == errc::unavailable);
   CAF_CHECK(classify_sqlite_error(SQLITE_BUSY_SNAPSHOT) == errc::unavailable);
   CAF_CHECK(classify_sqlite_error(SQLITE_LOCKED) == errc::unavailable);
-  CAF_CHECK(classify_sqlite_error(SQLITE_IOERR_WRITE) == errc::internal);
-  CAF_CHECK(classify_sqlite_error(SQLITE_FULL) == errc::internal);
+  // A disk that is full, failing or read-only: not saved, try again (503).
+  CAF_CHECK(classify_sqlite_error(SQLITE_IOERR_WRITE) == errc::unavailable);
+  CAF_CHECK(classify_sqlite_error(SQLITE_FULL) == errc::unavailable);
+  CAF_CHECK(classify_sqlite_error(SQLITE_READONLY) == errc::unavailable);
+  CAF_CHECK(classify_sqlite_error(SQLITE_MISUSE) == errc::internal);
+  CAF_CHECK(std::string(public_message_for(SQLITE_FULL)).find("cannot write to its disk") != std::string::npos);
+  CAF_CHECK(std::string(public_message_for(SQLITE_IOERR_WRITE)).find("not saved") != std::string::npos);
+  CAF_CHECK_EQUAL(std::string(public_message_for(SQLITE_BUSY)), "the database is busy; try again");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
