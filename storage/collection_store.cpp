@@ -48,11 +48,19 @@ std::vector<collectible> collectible_invoices(SQLite::Database& db, const std::s
     c.next_action_at = opt_int(st.getColumn(14));
     out.push_back(std::move(c));
   }
-  statement_ref h_ref(db, "SELECT payment_hash FROM invoice_payment_hashes WHERE invoice = ? ORDER BY issued_at");
+  // The bolt11s that can still have been paid unseen: the current one, the one an
+  // attempt paid, and any that expired less than a day ago (payable until their
+  // expiry; the hourly checks of that day see such a payment). Older ones were
+  // checked after their expiry already, so a check does not grow with every renewal.
+  statement_ref h_ref(db, "SELECT payment_hash FROM invoice_payment_hashes WHERE invoice = ? "
+                          "AND (payment_hash = ? OR payment_hash = ? OR expires_at >= ?) ORDER BY issued_at");
   auto& h = *h_ref;
   for (auto& c : out) {
     h.reset();
     h.bind(1, c.id);
+    h.bind(2, c.payment_hash);
+    h.bind(3, c.attempt_hash);
+    h.bind(4, static_cast<int64_t>(now - 86400));
     while (h.executeStep())
       c.hashes.push_back(h.getColumn(0).getString());
     h.reset();

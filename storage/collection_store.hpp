@@ -21,7 +21,9 @@ struct collectible {
   std::string id;
   int64_t amount_sats = 0, period_start = 0, period_end = 0, created_at = 0, due_at = 0;
   std::string bolt11, payment_hash;  // the current ones
-  std::vector<std::string> hashes;   // every payment hash it ever had, current included
+  // The payment hashes that may have been paid unseen: the current one, the one an
+  // attempt paid, and those that expired less than a day before `now`.
+  std::vector<std::string> hashes;
   std::optional<int64_t> attempt_at;
   std::string attempt_hash, attempt_state, attempt_error;  // "" when none
   std::optional<int64_t> delinquent_at;
@@ -30,7 +32,7 @@ struct collectible {
 };
 
 /// The tenant's open invoices with a bolt11 whose next step is due by `now` (all of
-/// them with `all`), oldest first.
+/// them with `all`), oldest first, each with the hashes to look up.
 std::vector<collectible> collectible_invoices(SQLite::Database& db, const std::string& tenant, int64_t now, bool all);
 
 /// Records an attempt before pay_invoice is sent (state in_flight). Throws

@@ -239,6 +239,10 @@ CAF_TEST(collection sees open invoices with a bolt11 when their step is due) {
   CAF_CHECK_EQUAL(due[0].id, "inv-1");
   CAF_CHECK_EQUAL(due[0].bolt11, "lnbc-b");
   CAF_CHECK_EQUAL(due[0].hashes, (std::vector<std::string>{std::string(64, '1'), std::string(64, '2')}));
+  // A day after the old bolt11 expired (at 3000) it is no longer looked up; the current one always.
+  auto later = collectible_invoices(*db, alice, 3000 + 86400 + 1, true);
+  CAF_REQUIRE_EQUAL(later.size(), 2u);
+  CAF_CHECK_EQUAL(later[0].hashes, (std::vector<std::string>{std::string(64, '2')}));
   CAF_CHECK_EQUAL(due[0].checks, 2);
   CAF_CHECK_EQUAL(collectible_invoices(*db, alice, 5000, true).size(), 2u);  // all: after a wallet was saved
   CAF_CHECK_EQUAL(billing_due_tenants(*db, 5000, true, "", 10), (std::vector<std::string>{alice}));
