@@ -289,6 +289,12 @@ storage_actor::behavior_type make_storage(self_pointer self, std::unique_ptr<SQL
         return true;
       } catch (...) {
         auto f = current_failure();
+        if ((f.sqlite_code & 0xff) == SQLITE_READONLY) {
+          // Under query_only this is the read function trying to write: a bug in
+          // relayhost, not a read-only disk (reads do not write to the file).
+          f.code = errc::internal;
+          f.message = storage::public_message(errc::internal);
+        }
         db.tryExec("PRAGMA query_only=OFF");
         if (sqlite_in_transaction(db))
           db.tryExec("ROLLBACK");
