@@ -21,6 +21,7 @@
 #include "billing/proration.hpp"
 #include "core/log.hpp"
 #include "domain/relay_rules.hpp"
+#include "nostr/nwc.hpp"
 #include "storage/billing_store.hpp"
 #include "storage/collection_store.hpp"
 #include "storage/notification_store.hpp"
@@ -114,7 +115,7 @@ void mint(self_ptr self, int64_t now, std::shared_ptr<bill_summary> sum, done_fn
                                *todo = storage::invoices_to_mint(db, pubkey, now);
                              }})
     .then(
-      [self, todo, sum, finish](bool) {
+      [self, todo, sum, finish, now](bool) {
         auto& st = self->state;
         auto pending = std::make_shared<size_t>(0);
         std::vector<storage::invoice_to_mint> asked;
@@ -141,15 +142,51 @@ void mint(self_ptr self, int64_t now, std::shared_ptr<bill_summary> sum, done_fn
             one_done();
             continue;
           }
+          auto make = [self, inv, sum, one_done, params] {
+            self->request(self->state.env->platform_nwc, self->state.env->wallet_answer_bound, nwc_atom::value,
+                          std::string("make_invoice"), params)
+              .then([self, inv, sum, one_done](nwc_result& r) { on_minted(self, inv, r, sum, one_done); },
+                    [self, inv, sum, one_done](caf::error& err) {
+                      nwc_result r;
+                      r.kind = nwc_result::unknown;
+                      r.message = "the wallet client did not answer: " + caf::to_string(err);
+                      on_minted(self, inv, r, sum, one_done);
+                    });
+          };
+          if (inv.first || inv.payment_hash.empty()) {
+            make();
+            continue;
+          }
+          // A renewal replaces a bolt11 only once the wallet says it was not paid: one
+          // paid just before it expired, not yet seen by the (hourly) lookups, would
+          // otherwise show the tenant a new bolt11 to pay for what is already paid.
           self->request(st.env->platform_nwc, st.env->wallet_answer_bound, nwc_atom::value,
-                        std::string("make_invoice"), std::move(params))
-            .then([self, inv, sum, one_done](nwc_result& r) { on_minted(self, inv, r, sum, one_done); },
-                  [self, inv, sum, one_done](caf::error& err) {
-                    nwc_result r;
-                    r.kind = nwc_result::unknown;
-                    r.message = "the wallet client did not answer: " + caf::to_string(err);
-                    on_minted(self, inv, r, sum, one_done);
-                  });
+                        std::string("lookup_invoice"), nlohmann::json{{"payment_hash", inv.payment_hash}}.dump())
+            .then(
+              [self, inv, sum, one_done, make, now](nwc_result& r) {
+                bool definite = r.kind == nwc_result::ok || (r.kind == nwc_result::wallet_error && r.code == "NOT_FOUND");
+                if (r.kind == nwc_result::ok &&
+                    nostr::normalize_lookup(r.result_json, inv.payment_hash).status == nostr::invoice_status::settled) {
+                  // Paid: collection's lookups (this very pass) credit it.
+                  self->state.minting.erase(inv.id);
+                  auto id = inv.id;
+                  persist(self, "billing.collect_now", [id, now](SQLite::Database& db) { storage::collect_now(db, id, now); },
+                          http::responder{}, {}, one_done);
+                  return;
+                }
+                if (definite)
+                  return make();
+                self->state.minting.erase(inv.id);
+                log::warn("the expired bolt11 could not be looked up; it is renewed once the wallet answers",
+                          {{"tenant", self->state.pubkey}, {"invoice", inv.id}});
+                count_wallet_error(self, sum);
+                one_done();
+              },
+              [self, inv, sum, one_done](caf::error&) {
+                self->state.minting.erase(inv.id);
+                count_wallet_error(self, sum);
+                one_done();
+              });
         }
       },
       [finish](caf::error&) { finish(); });

@@ -9,21 +9,24 @@
 // (a third on a paid plan), 5 % GET /tenant/invoices; billing passes run every 5 s,
 // and the test clock jumps a month at 1/6 and at 4/6 of the run, so periods close
 // and invoices are made, renewed and checked through a platform wallet
-// (@getalby/sdk on a loopback relay) while the traffic runs. (Jumping days every few
+// (@getalby/sdk on a loopback relay, in a child process: bench/soak_wallet.mjs) while the traffic runs. (Jumping days every few
 // seconds instead makes every open invoice due on every pass — a flood of lookups
 // that time compression creates and real time does not.) Latency is measured in
-// this Node process, which also signs every request (nostr-tools) and runs the
-// wallet and its relay: it includes their time. Every 30 s one line: requests, errors (5xx, timeouts, anything unexpected),
-// p50/p99 latency, relayhost's RSS. Needs `scripts/setup --tests`.
+// this Node process, which also signs every request (nostr-tools): it includes that
+// time, and `loop_p99_ms` (this process's event-loop delay) says when the client
+// itself was the bottleneck. Every 30 s one line: requests, errors (5xx, timeouts,
+// anything unexpected), p50/p99 latency, relayhost's RSS and CPU (% of one core)
+// over the window. Needs `scripts/setup --tests`.
+import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { generateSecretKey, getPublicKey } from '../tests/integration/node_modules/nostr-tools/lib/esm/pure.js';
 import { Relayhost, freePort } from '../tests/integration/lib/relayhost.mjs';
 import { Client } from '../tests/integration/lib/client.mjs';
 import { startZooid } from '../tests/integration/lib/zooid_standin.mjs';
-import { startRelay } from '../tests/integration/lib/test_relays.mjs';
-import { Ledger, startWallet } from '../tests/integration/lib/nwc_wallets.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, dflt) => {
@@ -40,8 +43,8 @@ const platformSk = generateSecretKey();
 const adminSk = generateSecretKey();
 const zooidPort = await freePort();
 const zooid = await startZooid({ apiHost: `127.0.0.1:${zooidPort}`, whitelist: [getPublicKey(platformSk)], port: zooidPort });
-const relay = await startRelay();
-const wallet = await startWallet({ relayUrl: relay.url, ledger: new Ledger(), methods: ['get_info', 'make_invoice', 'lookup_invoice'] });
+const walletProc = spawn(process.execPath, [path.join(here, 'soak_wallet.mjs')], { stdio: ['pipe', 'pipe', 'inherit'] });
+const wallet = JSON.parse(await new Promise((resolve) => createInterface({ input: walletProc.stdout }).once('line', resolve)));
 const rh = await Relayhost.start({
   env: {
     RELAY_DOMAIN: 'spaces.test',
@@ -62,6 +65,14 @@ const rss = () => {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${rh.child.pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : 0;
 };
+const cpuTicks = () => {
+  const f = readFileSync(`/proc/${rh.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return Number(f[11]) + Number(f[12]);  // utime + stime, in clock ticks (1/100 s)
+};
+const loop = monitorEventLoopDelay({ resolution: 10 });
+loop.enable();
+let lastTicks = cpuTicks();
+let lastReport = Date.now();
 
 async function one() {
   const t = tenants[Math.floor(Math.random() * tenants.length)];
@@ -91,7 +102,12 @@ const jumps = [setTimeout(jump, (end - start) / 6), setTimeout(jump, (4 * (end -
 const clockTimer = setInterval(() => {}, 60_000);
 const report = () => {
   const row = { t: Math.round((Date.now() - start) / 1000), requests: window.n, errors: window.errors,
-    p50_ms: +pct(window.lat, 0.5).toFixed(1), p99_ms: +pct(window.lat, 0.99).toFixed(1), rss_mib: +rss().toFixed(1) };
+    p50_ms: +pct(window.lat, 0.5).toFixed(1), p99_ms: +pct(window.lat, 0.99).toFixed(1), rss_mib: +rss().toFixed(1),
+    relayhost_cpu_pct: Math.round((100 * (cpuTicks() - lastTicks)) / ((Date.now() - lastReport) / 10)),
+    loop_p99_ms: +(loop.percentile(99) / 1e6).toFixed(1) };
+  lastTicks = cpuTicks();
+  lastReport = Date.now();
+  loop.reset();
   rows.push(row);
   console.log(JSON.stringify(row));
   window = { n: 0, errors: 0, lat: [] };
@@ -130,14 +146,12 @@ clearInterval(clockTimer);
 jumps.forEach(clearTimeout);
 report();
 const invoices = (await admin.get('/admin/invoices?limit=100')).json?.items?.length ?? 0;
-const cpu = readFileSync(`/proc/${rh.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-const cpuSeconds = (Number(cpu[11]) + Number(cpu[12])) / 100;  // utime + stime, in clock ticks
+const cpuSeconds = cpuTicks() / 100;
 console.log(JSON.stringify({ summary: { minutes, rate, tenants: tenantCount, requests: total.n, errors: total.errors,
   invoices_seen_first_page: invoices, rss_first: rows[0]?.rss_mib, rss_last: rows.at(-1)?.rss_mib,
   relayhost_cpu_seconds: cpuSeconds } }));
 await rh.stop();
 rh.cleanup();
-wallet.stop();
-await relay.stop();
+walletProc.stdin.end();
 await zooid.stop();
 process.exit(0);

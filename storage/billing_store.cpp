@@ -91,7 +91,8 @@ int64_t balance_due(SQLite::Database& db, const std::string& tenant) {
 
 std::vector<invoice_to_mint> invoices_to_mint(SQLite::Database& db, const std::string& tenant, int64_t now) {
   statement_ref st_ref(db, "SELECT id, amount_sats, period_start, period_end, due_at, "
-                           "(SELECT count(*) FROM invoice_payment_hashes h WHERE h.invoice = invoices.id) "
+                           "(SELECT count(*) FROM invoice_payment_hashes h WHERE h.invoice = invoices.id), "
+                           "coalesce(payment_hash, '') "
                            "FROM invoices WHERE tenant = ? AND status = 'open' AND amount_sats > 0 "
                            "AND (bolt11 IS NULL OR bolt11_expires_at <= ?) ORDER BY seq");
   auto& st = *st_ref;
@@ -100,8 +101,17 @@ std::vector<invoice_to_mint> invoices_to_mint(SQLite::Database& db, const std::s
   std::vector<invoice_to_mint> out;
   while (st.executeStep())
     out.push_back({st.getColumn(0).getString(), st.getColumn(1).getInt64(), st.getColumn(2).getInt64(),
-                   st.getColumn(3).getInt64(), st.getColumn(4).getInt64(), st.getColumn(5).getInt64() == 0});
+                   st.getColumn(3).getInt64(), st.getColumn(4).getInt64(), st.getColumn(5).getInt64() == 0,
+                   st.getColumn(6).getString()});
   return out;
+}
+
+void collect_now(SQLite::Database& db, const std::string& invoice, int64_t now) {
+  statement_ref st_ref(db, "UPDATE invoices SET next_action_at = ? WHERE id = ? AND status = 'open'");
+  auto& st = *st_ref;
+  st.bind(1, static_cast<int64_t>(now));
+  st.bind(2, invoice);
+  st.exec();
 }
 
 bool store_bolt11(SQLite::Database& db, const std::string& invoice, const std::string& bolt11,

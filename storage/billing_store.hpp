@@ -52,8 +52,12 @@ struct invoice_to_mint {
   std::string id;
   int64_t amount_sats = 0, period_start = 0, period_end = 0, due_at = 0;
   bool first = true;  // no bolt11 was ever issued for it
+  std::string payment_hash;  // the current (expired) bolt11's hash, for a renewal
 };
 std::vector<invoice_to_mint> invoices_to_mint(SQLite::Database& db, const std::string& tenant, int64_t now);
+
+/// Makes an open invoice due for collection at `now` (its lookups run in this pass).
+void collect_now(SQLite::Database& db, const std::string& invoice, int64_t now);
 
 /// Records a bolt11 for an open invoice (it becomes the current one; every bolt11
 /// is kept in invoice_payment_hashes). False when the invoice is no longer open

@@ -11,16 +11,27 @@ import { assertNoSecret, registerNwcUri, registerSecret } from './secrets.mjs';
 export const BIN = process.env.RELAYHOST_BIN ?? path.resolve('build/relayhost');
 export const SOURCE_DIR = process.env.RELAYHOST_SOURCE_DIR ?? path.resolve('.');
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
+// A port nothing listens on now. The kernel may hand the same ephemeral port to two
+// calls in a row (the probe socket is closed before the port is used), which made
+// relayhost's HTTP and metrics listeners collide once: a port is given out once per
+// process.
+const givenPorts = new Set();
+export async function freePort() {
+  for (;;) {
+    const port = await new Promise((resolve, reject) => {
+      const srv = net.createServer();
+      srv.unref();
+      srv.on('error', reject);
+      srv.listen(0, '127.0.0.1', () => {
+        const { port } = srv.address();
+        srv.close(() => resolve(port));
+      });
     });
-  });
+    if (!givenPorts.has(port)) {
+      givenPorts.add(port);
+      return port;
+    }
+  }
 }
 
 export function tempDir(prefix = 'relayhost-test-') {
