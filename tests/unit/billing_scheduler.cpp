@@ -8,6 +8,7 @@
 // on the same database (a restart) bills nothing twice; with billing disabled no
 // pass runs.
 #define CAF_SUITE billing_scheduler
+#include <set>
 #include <caf/test/dsl.hpp>
 
 #include <SQLiteCpp/Database.h>
@@ -35,11 +36,22 @@ struct wallet_script {
   size_t max_held = 0;
   size_t total = 0;
   int hashes = 0;
+  std::set<std::string> settled;  // payment hashes lookup_invoice reports settled
+  size_t lookups = 0;
 };
 
 caf::behavior scripted_wallet(caf::event_based_actor* self, std::shared_ptr<wallet_script> s) {
   return {
     [self, s](nwc_atom, std::string& method, std::string& params) -> caf::result<nwc_result> {
+      if (method == "lookup_invoice") {
+        ++s->lookups;
+        auto hash = json::parse(params).at("payment_hash").get<std::string>();
+        bool paid = s->settled.count(hash) > 0;
+        json result{{"type", "incoming"}, {"payment_hash", hash}, {"state", paid ? "settled" : "pending"}};
+        if (paid)
+          result["settled_at"] = 20;
+        return nwc_result{nwc_result::ok, "", "", result.dump(), ""};
+      }
       if (method != "make_invoice")
         return nwc_result{nwc_result::wallet_error, "NOT_IMPLEMENTED", "", "", ""};
       ++s->total;
@@ -225,6 +237,21 @@ CAF_TEST(an expired bolt11 is replaced on the same invoice and the old hash is k
   CAF_CHECK_EQUAL(count("SELECT count(*) FROM invoices WHERE bolt11 = 'lnbcrt2'"), 1);
   CAF_CHECK_EQUAL(count("SELECT count(*) FROM invoice_payment_hashes"), 2);
   CAF_CHECK_EQUAL(counters->bolt11_renewed.load(), 1u);
+  CAF_CHECK(script->lookups >= 1u);  // the expiring bolt11 was looked up before it was replaced
+}
+
+CAF_TEST(an expired bolt11 that was paid before expiry is not replaced) {
+  relay(pubkey(1), "paid-two", "basic");
+  now = feb28 + 10;
+  pass();
+  answer_all();
+  script->settled.insert(std::string(63, '0') + "1");  // the first hash: paid, not yet seen
+  now += 3600;
+  pass();
+  CAF_CHECK_EQUAL(script->held.size(), 0u);  // no make_invoice for a renewal
+  CAF_CHECK_EQUAL(count("SELECT count(*) FROM invoice_payment_hashes"), 1);
+  CAF_CHECK_EQUAL(counters->bolt11_renewed.load(), 0u);
+  CAF_CHECK_EQUAL(count("SELECT count(*) FROM invoices WHERE bolt11 = 'lnbcrt1'"), 1);
 }
 
 CAF_TEST(no more tenants bill at once than the bound and every one is billed once) {
