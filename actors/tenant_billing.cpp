@@ -21,7 +21,6 @@
 #include "billing/proration.hpp"
 #include "core/log.hpp"
 #include "domain/relay_rules.hpp"
-#include "nostr/nwc.hpp"
 #include "storage/billing_store.hpp"
 #include "storage/collection_store.hpp"
 #include "storage/notification_store.hpp"
@@ -164,9 +163,8 @@ void mint(self_ptr self, int64_t now, std::shared_ptr<bill_summary> sum, done_fn
                         std::string("lookup_invoice"), nlohmann::json{{"payment_hash", inv.payment_hash}}.dump())
             .then(
               [self, inv, sum, one_done, make, now](nwc_result& r) {
-                bool definite = r.kind == nwc_result::ok || (r.kind == nwc_result::wallet_error && r.code == "NOT_FOUND");
-                if (r.kind == nwc_result::ok &&
-                    nostr::normalize_lookup(r.result_json, inv.payment_hash).status == nostr::invoice_status::settled) {
+                auto v = lookup_verdict(r, inv.payment_hash);
+                if (v == verdict::settled) {
                   // Paid: collection's lookups (this very pass) credit it.
                   self->state.minting.erase(inv.id);
                   auto id = inv.id;
@@ -174,7 +172,7 @@ void mint(self_ptr self, int64_t now, std::shared_ptr<bill_summary> sum, done_fn
                           http::responder{}, {}, one_done);
                   return;
                 }
-                if (definite)
+                if (v == verdict::not_settled)
                   return make();
                 self->state.minting.erase(inv.id);
                 log::warn("the expired bolt11 could not be looked up; it is renewed once the wallet answers",

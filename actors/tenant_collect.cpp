@@ -63,8 +63,6 @@ std::string reason_of(const nwc_result& r) {
   return out;
 }
 
-enum class verdict { settled, not_settled, unknown };
-
 /// lookup_invoice of hashes[i..] on the platform wallet: settled as soon as one is;
 /// not_settled only when every answer was definite.
 void lookup_all(self_ptr self, coll_ptr c, size_t i, bool any_unknown, std::function<void(verdict)> then) {
@@ -76,13 +74,10 @@ void lookup_all(self_ptr self, coll_ptr c, size_t i, bool any_unknown, std::func
                 nlohmann::json{{"payment_hash", hash}}.dump())
     .then(
       [self, c, i, any_unknown, then, hash](nwc_result& r) {
-        if (r.kind == nwc_result::ok) {
-          if (nostr::normalize_lookup(r.result_json, hash).status == nostr::invoice_status::settled)
-            return then(verdict::settled);
-          return lookup_all(self, c, i + 1, any_unknown, then);
-        }
-        bool definite = r.kind == nwc_result::wallet_error && r.code == "NOT_FOUND";
-        lookup_all(self, c, i + 1, any_unknown || !definite, then);
+        auto v = lookup_verdict(r, hash);
+        if (v == verdict::settled)
+          return then(verdict::settled);
+        lookup_all(self, c, i + 1, any_unknown || v == verdict::unknown, then);
       },
       [self, c, i, then](caf::error&) { lookup_all(self, c, i + 1, true, then); });
 }
@@ -326,6 +321,13 @@ void collect_one(self_ptr self, coll_ptr c, int64_t now, std::shared_ptr<bill_su
 }
 
 } // namespace
+
+verdict lookup_verdict(const nwc_result& r, const std::string& hash) {
+  if (r.kind == nwc_result::ok)
+    return nostr::normalize_lookup(r.result_json, hash).status == nostr::invoice_status::settled ? verdict::settled
+                                                                                                  : verdict::not_settled;
+  return r.kind == nwc_result::wallet_error && r.code == "NOT_FOUND" ? verdict::not_settled : verdict::unknown;
+}
 
 std::vector<relay> delinquent_relays(self_ptr self) {
   std::vector<relay> out;

@@ -77,6 +77,12 @@ void bill_now(self_ptr self);
 
 // tenant_collect.cpp: collection of the open invoices that are due (all with `all`),
 // then `done`.
+/// What one lookup_invoice answer says of a bolt11: settled (by state, settled_at or a
+/// preimage that hashes to `hash`), definitely not settled (an answer, or NOT_FOUND),
+/// or unknown (no usable answer). The one place collection and renewal decide it.
+enum class verdict { settled, not_settled, unknown };
+verdict lookup_verdict(const nwc_result& r, const std::string& hash);
+
 void collect(self_ptr self, int64_t now, std::shared_ptr<bill_summary> sum, std::function<void()> done, bool all);
 /// After an invoice was paid (Lightning or admin) or voided: if no open invoice is
 /// past its grace period any more, the relays delinquency switched off come back.
