@@ -409,14 +409,6 @@ void detail::child_index::wrong_label_count(std::size_t n) const {
           std::to_string(label_count_) + " label names");
 }
 
-detail::child_node* detail::child_index::find_locked(const std::string_view* values,
-                                                     std::size_t hash) const noexcept {
-  for (child_node* c = buckets_[hash & mask_].load(std::memory_order_acquire); c; c = c->next)
-    if (c->hash == hash && equal(*c, values))
-      return c;
-  return nullptr;
-}
-
 detail::child_node& detail::child_index::insert_locked(const std::string_view* values,
                                                        std::size_t hash) {
   auto node = make_();
@@ -433,7 +425,7 @@ detail::child_node& detail::child_index::insert_locked(const std::string_view* v
 detail::child_node& detail::child_index::get_slow(const std::string_view* values,
                                                   std::size_t hash) {
   std::lock_guard lock{mutex_};
-  if (child_node* c = find_locked(values, hash))
+  if (child_node* c = find(values, hash))
     return *c;
   if (child_node* o = overflow_.load(std::memory_order_relaxed))
     return *o;
@@ -442,7 +434,7 @@ detail::child_node& detail::child_index::get_slow(const std::string_view* values
   // Full: this and every later new tuple is counted under "other".
   const std::vector<std::string_view> other(label_count_, overflow_label_value);
   const std::size_t other_hash = hash_labels(other.data(), label_count_);
-  child_node* o = find_locked(other.data(), other_hash);
+  child_node* o = find(other.data(), other_hash);
   if (!o)
     o = &insert_locked(other.data(), other_hash);
   overflow_.store(o, std::memory_order_release);

@@ -264,12 +264,17 @@ public:
     if (n != label_count_)
       wrong_label_count(n);
     const std::size_t h = hash_labels(values, n);
-    for (child_node* c = buckets_[h & mask_].load(std::memory_order_acquire); c; c = c->next)
-      if (c->hash == h && equal(*c, values))
+    if (child_node* c = find(values, h))
+      return *c;
+    if (child_node* o = overflow_.load(std::memory_order_acquire)) {
+      // The miss above may predate the family filling up: another thread can have
+      // added this tuple and then the overflow between the two loads. Every child
+      // was added before the overflow was published, so after the acquire load
+      // above a second look sees it; a miss now is final.
+      if (child_node* c = find(values, h))
         return *c;
-    // Once the family is full no tuple is ever added, so a miss is the overflow.
-    if (child_node* o = overflow_.load(std::memory_order_acquire))
       return *o;
+    }
     return get_slow(values, h);
   }
 
@@ -278,6 +283,12 @@ public:
   std::size_t size() const;
 
 private:
+  child_node* find(const std::string_view* values, std::size_t h) const noexcept {
+    for (child_node* c = buckets_[h & mask_].load(std::memory_order_acquire); c; c = c->next)
+      if (c->hash == h && equal(*c, values))
+        return c;
+    return nullptr;
+  }
   bool equal(const child_node& c, const std::string_view* values) const noexcept {
     for (std::size_t i = 0; i < label_count_; ++i)
       if (c.label_values[i] != values[i])
@@ -286,7 +297,6 @@ private:
   }
   [[noreturn]] void wrong_label_count(std::size_t n) const;
   child_node& get_slow(const std::string_view* values, std::size_t hash);
-  child_node* find_locked(const std::string_view* values, std::size_t hash) const noexcept;
   child_node& insert_locked(const std::string_view* values, std::size_t hash);
 
   std::string family_name_;

@@ -4,7 +4,8 @@
 // one pays by hand), the billing clock jumps a month per round, and at a random
 // moment of the invoicing and collecting that follows relayhost is killed and
 // restarted. At the end, with every invoice paid: one invoice per tenant and
-// period; the fake Lightning ledger settled exactly one payment per invoice and
+// period, and every closed month billed unless the tenant's paid relays were off
+// all of it for an unpaid invoice past grace; the fake Lightning ledger settled exactly one payment per invoice and
 // moved exactly the invoiced sats from each payer to the platform (nobody charged
 // twice, no payment lost); one "payment received" DM per invoice; no relay left
 // delinquent, in relayhost or in zooid. BILLING_CRASH_ROUNDS (default 8) rounds.
@@ -24,6 +25,26 @@ const ROUNDS = Number(process.env.BILLING_CRASH_ROUNDS ?? 8);
 const DAY = 86400;
 const START_MSAT = 1_000_000_000;
 const HAND = 'hand-payer';  // the by-hand tenant's own wallet, as a ledger account
+
+// The months [start, end) from `anchor` that ended by `now`, computed here (not by
+// relayhost): UTC calendar months, a day the month lacks becoming its last day.
+function monthsClosed(anchor, now) {
+  const a = new Date(anchor * 1000);
+  const start = (k) => {
+    const y = a.getUTCFullYear(), m = a.getUTCMonth() + k;
+    const last = new Date(Date.UTC(y, m + 1, 0)).getUTCDate();
+    return Date.UTC(y, m, Math.min(a.getUTCDate(), last), a.getUTCHours(), a.getUTCMinutes(), a.getUTCSeconds()) / 1000;
+  };
+  const out = [];
+  for (let k = 0; start(k + 1) <= now; k++) out.push([start(k), start(k + 1)]);
+  return out;
+}
+
+// An invoice past its grace before `from` and paid only at or after `to`: the
+// tenant's paid relays were delinquent the whole month, which then costs nothing.
+function whollyDelinquent(invoices, from, to) {
+  return invoices.some((i) => i.due_at <= from && i.paid_at !== null && i.paid_at >= to);
+}
 
 test(`kill -9 at random points of billing and collection, ${ROUNDS} times: every invoice paid exactly once`, async () => {
   const platformSk = generateSecretKey();
@@ -102,6 +123,9 @@ test(`kill -9 at random points of billing and collection, ${ROUNDS} times: every
       for (const i of open) ledger.pay(HAND, i.bolt11);
     };
 
+    const anchors = new Map();
+    for (const t of tenants)
+      anchors.set(t, (await ok(await new Client(rh, t.sk).get('/tenant'))).billing.anchor);
     for (let round = 0; round < ROUNDS; round++) {
       await advance(31 * DAY);
       const killAt = Date.now() + randomInt(2500);
@@ -112,6 +136,16 @@ test(`kill -9 at random points of billing and collection, ${ROUNDS} times: every
       await rh.stop('SIGKILL');
       await rh.restart();
     }
+    const roundsEnd = ledger.now();
+    // Every month closed by now is billed, or cost nothing because the tenant's paid
+    // relays were switched off all of it for an invoice past its grace (the by-hand
+    // tenant, when kills keep it from paying three rounds in a row). Any other month
+    // without an invoice is a lost invoice.
+    const accounted = async (t) => {
+      const list = await invoices(t);
+      return monthsClosed(anchors.get(t), roundsEnd).every(([from, to]) =>
+        list.some((i) => i.period_start === from) || whollyDelinquent(list, from, to));
+    };
 
     // Settle everything: the by-hand tenant pays what is open; an autopay attempt a
     // kill left undecided waits NWC_PAY_RETRY_HOURS (24) of billing time, so days
@@ -123,15 +157,23 @@ test(`kill -9 at random points of billing and collection, ${ROUNDS} times: every
           await advance(DAY + 60);
           return false;
         }
+      for (const t of tenants)
+        if (!(await accounted(t))) return false;
       return true;
-    }, { timeoutMs: 90000, intervalMs: 1500, what: 'every invoice paid' });
+    }, { timeoutMs: 90000, intervalMs: 1500, what: 'every invoice paid and every closed month billed' });
 
     let invoiced = 0;
     for (const t of tenants) {
       const list = await invoices(t);
-      assert.ok(list.length >= ROUNDS, `${t.kind}: an invoice per closed month (${list.length})`);
       const periods = list.map((i) => i.period_start);
       assert.equal(new Set(periods).size, periods.length, `${t.kind}: one invoice per period`);
+      const closed = monthsClosed(anchors.get(t), roundsEnd);
+      assert.ok(closed.length >= ROUNDS, `${t.kind}: ${closed.length} months closed`);
+      for (const [from, to] of closed) {
+        const billed = list.some((i) => i.period_start === from && i.period_end === to);
+        assert.ok(billed || whollyDelinquent(list, from, to),
+                  `${t.kind}: no invoice for ${new Date(from * 1000).toISOString()} and none past grace throughout it`);
+      }
       const sats = list.reduce((s, i) => s + i.amount_sats, 0);
       invoiced += sats;
       assert.equal(ledger.balances.get(t.payer), START_MSAT - sats * 1000, `${t.kind}: charged exactly what was invoiced`);
