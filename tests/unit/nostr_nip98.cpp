@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <random>
+#include <map>
 #include <string>
 #include <thread>
 #include <vector>
@@ -286,17 +287,24 @@ CAF_TEST(capacity bound holds across shards) {
     tokens.push_back(signed_header(e));
   }
   size_t accepted = 0, full = 0;
+  std::map<std::string, int> refusals;
   for (const auto& t : tokens) {
     auto out = v.verify(nip98_check{t, "POST", url, ""}, now);
     if (out.ok)
       ++accepted;
     else if (out.error == "replay cache full; retry")
       ++full;
+    else
+      ++refusals[out.error];
     CAF_CHECK_LESS_OR_EQUAL(v.remembered_ids(), capacity);
   }
   // 1000 ids over 16 shards of 6-7: every shard fills.
   CAF_CHECK_EQUAL(accepted, capacity);
   CAF_CHECK_EQUAL(full, 1000 - capacity);
+  // (CI saw accepted/full off once, not reproduced in 340 runs: say why if again.)
+  for (auto& [why, n] : refusals)
+    CAF_MESSAGE("refused otherwise: " << n << " x " << why);
+  CAF_CHECK(refusals.empty());
   // After expiry, new writes are accepted again and the memory stays bounded.
   const int64_t later = now + skew + 6;
   size_t accepted_later = 0;
