@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto [limit, cursor] = fuzz::split(in);
   auto page = parse_page(std::string(limit), std::string(cursor));
   if (auto* p = std::get_if<page_request>(&page))
-    FUZZ_CHECK(p->limit >= 1 && p->limit <= 100);
+    FUZZ_CHECK(p->limit >= 1 && p->limit <= page_max_limit);
   if (auto pos = decode_cursor(cursor))
     FUZZ_CHECK(decode_cursor(encode_cursor(*pos)) == pos);
   return 0;
