@@ -16,13 +16,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 
 #include "fuzz/fuzz_support.hpp"
 #include "fuzz/loopback.hpp"
