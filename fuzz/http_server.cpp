@@ -17,6 +17,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 
@@ -75,11 +77,19 @@ bool response_at(const std::string& s, size_t at) {
   return starts_at(s, at, http11) || starts_at(s, at, http10);
 }
 
+/// What is left from `at` is the start of a status line cut short.
+bool status_line_cut(const std::string& s, size_t at) {
+  const size_t left = s.size() - at;
+  return left < http11.size() && (starts_at(http11, 0, s.substr(at)) || starts_at(http10, 0, s.substr(at)));
+}
+
 /// Checks the framing of everything the server sent. After a reset (`cut`) the
 /// last response may be incomplete.
 void check_responses(const std::string& out, bool cut) {
   size_t at = 0;
   while (at < out.size()) {
+    if (cut && status_line_cut(out, at))
+      return;
     FUZZ_CHECK(response_at(out, at));
     auto end = out.find("\r\n\r\n", at);
     if (cut && end == std::string::npos)
@@ -98,12 +108,17 @@ void check_responses(const std::string& out, bool cut) {
     FUZZ_CHECK(cl != std::string::npos);
     FUZZ_CHECK(head.find("\r\ntransfer-encoding:") == std::string::npos);
     const size_t n = std::strtoull(head.c_str() + cl + 18, nullptr, 10);
-    // The body, or none (the answer to HEAD): whichever leaves the next response
-    // (or the end) right after it.
+    // The body, or none (the answer to HEAD): whichever leaves a boundary right
+    // after it — the end, the next status line, or (after a reset) the start of
+    // one cut short.
+    auto boundary = [&](size_t pos) {
+      return pos == out.size() ||
+             (pos < out.size() && (response_at(out, pos) || (cut && status_line_cut(out, pos))));
+    };
     size_t next = 0;
-    if (body + n == out.size() || (body + n < out.size() && response_at(out, body + n)))
+    if (boundary(body + n))
       next = body + n;
-    else if (body == out.size() || response_at(out, body))
+    else if (boundary(body))
       next = body;
     else if (cut && body + n > out.size())
       return;
@@ -134,7 +149,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   a.sin_port = htons(srv.port());
-  FUZZ_CHECK(::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0);  // still accepting
+  if (!fuzz::connect_to(fd, reinterpret_cast<sockaddr*>(&a), sizeof a, wait_ms)) {
+    std::fprintf(stderr, "connect from 127.0.0.%u: %s\n", 1 + (next_source - 1) % 250, std::strerror(errno));
+    FUZZ_CHECK(false && "the server is still accepting");
+  }
   // Send what the server will take, reading its answers meanwhile (a refused
   // request may stop it reading; a full pipe must not deadlock the harness).
   std::string out;

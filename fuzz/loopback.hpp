@@ -45,4 +45,19 @@ inline long send_some(int fd, const void* buf, size_t n) {
   return r;
 }
 
+/// connect(), surviving EINTR: an interrupted connect goes on in the background
+/// (connect(2)), so wait until the socket is writable and take its SO_ERROR.
+/// True when connected.
+inline bool connect_to(int fd, const sockaddr* a, socklen_t len, int ms) {
+  if (::connect(fd, a, len) == 0)
+    return true;
+  if (errno != EINTR)
+    return false;
+  if (!(wait_for(fd, POLLOUT, ms) & POLLOUT))
+    return false;
+  int err = 0;
+  socklen_t n = sizeof err;
+  return ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &n) == 0 && err == 0;
+}
+
 } // namespace relayhost::fuzz
