@@ -132,7 +132,10 @@ for (const encryption of ['nip44', 'nip04']) {
       await advance(admin, 31 * DAY);
       await waitFor(async () => (await invoices(tenant)).length === 2 && (await invoices(tenant)).every((i) => i.status === 'paid'),
         { timeoutMs: 20000, what: 'second invoice paid' });
-      await new Promise((r) => setTimeout(r, 2500));  // passes keep running: nothing more is paid
+      // The notices travel on their own (inbox lookup, gift wrap, publish): wait for them, then
+      // let passes keep running: nothing more is paid or sent.
+      await waitFor(() => dms(tenant.sk, /payment received/).length >= 2, { timeoutMs: 15000, what: 'two payment notices' });
+      await new Promise((r) => setTimeout(r, 2500));
       const list = await invoices(tenant);
       assert.equal(pays(tenantWallet).length, 2, JSON.stringify(pays(tenantWallet)));
       assert.deepEqual(pays(tenantWallet).map((c) => c.params.invoice).sort(), list.map((i) => i.bolt11).sort());
@@ -203,6 +206,7 @@ for (const step of steps) {
         await advance(admin, 24 * HOUR + 60);
       }
       await waitFor(async () => (await invoices(tenant))[0]?.status === 'paid', { timeoutMs: 30000, what: 'paid' });
+      await waitFor(() => dms(tenant.sk, /payment received/).length >= 1, { timeoutMs: 15000, what: 'the payment notice' });
       await new Promise((r) => setTimeout(r, 2500));
       const list = await invoices(tenant);
       assert.equal(list.length, 1);
@@ -397,7 +401,10 @@ test('a suspension lifted after grace ended brings paid relays back delinquent a
     await waitFor(async () => (await invoices(tenant)).some((i) => i.bolt11), { timeoutMs: 15000, what: 'invoice' });
     await ok(await admin.put(`/admin/tenants/${tenant.pubkey}`, { status: 'suspended', reason: 'review' }));
     await advance(admin, 4 * DAY);  // grace ends while suspended: nothing active to switch off
-    await new Promise((r) => setTimeout(r, 2500));
+    // The scheduler's grace pass marks the tenant delinquent (logged even with no relay to
+    // switch off); lifting the suspension before that would bring paidtwo back active.
+    await waitFor(() => rh.output.split('\n').some((l) => l.includes('grace period over: paid relays delinquent') && l.includes(tenant.pubkey)),
+      { timeoutMs: 15000, what: 'grace over' });
     await ok(await admin.put(`/admin/tenants/${tenant.pubkey}`, { status: 'active' }));
     const items = (await ok(await tenant.get('/tenant/relays'))).items;
     assert.deepEqual(Object.fromEntries(items.map((r) => [r.subdomain, r.status])), { paidtwo: 'delinquent', freetwo: 'active' });
@@ -466,6 +473,7 @@ test('three months with delinquency, a payment by hand, autopay and a suspension
     await setClock(P3 + 60);
     await waitFor(async () => (await invoices(tenant)).length === 3 && (await invoices(tenant))[0].status === 'paid',
       { timeoutMs: 20000, what: 'invoice 2 autopaid' });
+    await waitFor(() => dms(tenant.sk, /payment received/).length >= 3, { timeoutMs: 15000, what: 'three payment notices' });
     await new Promise((r) => setTimeout(r, 2500));
 
     const list = (await invoices(tenant)).reverse();

@@ -441,7 +441,10 @@ test('LOG_FORMAT=json: every line is a JSON object with time, level and msg', as
   const res = await rh.fetch('/healthz');
   const requestId = res.headers.get('x-request-id');
   assert.ok(requestId);
-  await new Promise((r) => setTimeout(r, 100));
+  // The request's log line is written after the response: wait for it, not a fixed 100 ms.
+  const deadline = Date.now() + 5000;
+  while (!rh.output.includes(requestId) && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   const lines = rh.output.split('\n').filter((l) => l !== '');
   assert.ok(lines.length > 10);
   for (const line of lines) {
