@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { Relayhost } from './lib/relayhost.mjs';
 import { Client } from './lib/client.mjs';
+import { waitFor } from './lib/nostr_peer.mjs';
 
 // -- a strict parser of the Prometheus text format 0.0.4 ---------------------------
 
@@ -442,9 +443,7 @@ test('LOG_FORMAT=json: every line is a JSON object with time, level and msg', as
   const requestId = res.headers.get('x-request-id');
   assert.ok(requestId);
   // The request's log line is written after the response: wait for it, not a fixed 100 ms.
-  const deadline = Date.now() + 5000;
-  while (!rh.output.includes(requestId) && Date.now() < deadline)
-    await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => rh.output.includes(requestId), { timeoutMs: 5000, what: 'the request log line' });
   const lines = rh.output.split('\n').filter((l) => l !== '');
   assert.ok(lines.length > 10);
   for (const line of lines) {
