@@ -96,7 +96,10 @@ void forward_to_tenant(self_ptr self, const std::string& pubkey, tenant_op op, a
 }
 
 json clock_json(const billing::billing_clock& c) {
-  return json{{"now", c.now()}, {"real_now", billing::billing_clock::real_now()}};
+  // One reading of the real clock for both, so now - real_now is exactly the offset
+  // even when a second boundary falls between two readings.
+  auto real = billing::billing_clock::real_now();
+  return json{{"now", real + c.offset()}, {"real_now", real}};
 }
 
 /// POST /admin/clock: the new offset is stored (with its audit entry) before it is

@@ -224,6 +224,22 @@ struct fixture {
   test_client connect() {
     return test_client{srv->port()};
   }
+
+  // Until `n` requests have reached a handler that answers later (/later) or never
+  // (/hold): a stop() issued before that would see an idle connection instead.
+  bool reached_handlers(size_t n, std::chrono::milliseconds limit = 10s) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+      {
+        std::lock_guard<std::mutex> guard{mutex};
+        if (workers.size() + held.size() >= n)
+          return true;
+      }
+      if (std::chrono::steady_clock::now() > deadline)
+        return false;
+      std::this_thread::sleep_for(1ms);
+    }
+  }
 };
 
 } // namespace
@@ -570,7 +586,7 @@ CAF_TEST(stop lets the in flight request finish and closes idle connections) {
   CAF_CHECK_EQUAL(idle.request(get("/hello")).result_int(), 200u);
   auto busy = connect();
   CAF_REQUIRE(!busy.send(get("/later")));  // answered ~300 ms later from another thread
-  std::this_thread::sleep_for(100ms);      // let it reach the handler
+  CAF_REQUIRE(reached_handlers(1));
   auto port = srv->port();
   auto before = std::chrono::steady_clock::now();
   srv->stop();
@@ -599,7 +615,7 @@ CAF_TEST(stop closes what is left after the grace period) {
   start();
   auto c = connect();
   CAF_REQUIRE(!c.send(get("/hold")));
-  std::this_thread::sleep_for(100ms);
+  CAF_REQUIRE(reached_handlers(1));
   srv->stop();
   CAF_CHECK(c.closed_within(5000ms));
 }

@@ -24,6 +24,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -239,6 +240,7 @@ struct recorder {
   std::vector<std::string> closes;  // exactly one, once it ended
   std::shared_ptr<ws_connection> conn;
   bool auto_ack = true;
+  bool ack_owed = false;  // a message came before open() stored conn: open() acks it
 
   ws_handlers handlers() {
     ws_handlers h;
@@ -253,6 +255,8 @@ struct recorder {
         std::lock_guard<std::mutex> g(mu);
         messages.push_back(std::move(m));
         c = conn;
+        if (auto_ack && !c)
+          ack_owed = true;
         cv.notify_all();
       }
       if (auto_ack && c)
@@ -304,8 +308,14 @@ ws_target secure(uint16_t port, std::string host = "127.0.0.1") {
 
 std::shared_ptr<ws_connection> open(ws_client& c, const ws_target& t, recorder& r) {
   auto conn = c.connect(t, r.handlers());
-  std::lock_guard<std::mutex> g(r.mu);
-  r.conn = conn;
+  bool owed;
+  {
+    std::lock_guard<std::mutex> g(r.mu);
+    r.conn = conn;
+    owed = std::exchange(r.ack_owed, false);
+  }
+  if (owed)
+    conn->ack();
   return conn;
 }
 
@@ -475,13 +485,15 @@ CAF_TEST(a peer that stops answering pings is closed as idle) {
 CAF_TEST(a peer that answers pings stays open past the idle time) {
   ws_server srv{echo};  // reading, so Beast answers the pings
   auto o = quick();
+  // Idle limit 4 s: Beast pings after 2 s and the pong has 2 s to come back, room
+  // enough for a peer thread under ThreadSanitizer.
   o.ping_interval = 1s;
-  o.ping_timeout = 1s;
+  o.ping_timeout = 3s;
   ws_client client{o};
   recorder r;
   auto conn = open(client, plain(srv.port()), r);
   CAF_REQUIRE(r.wait([](recorder& x) { return x.opened; }));
-  std::this_thread::sleep_for(4s);  // twice the idle limit with nothing but pings
+  std::this_thread::sleep_for(6s);  // 1.5 times the idle limit with nothing but pings
   CAF_CHECK_EQUAL(r.reason(), "<open>");
   conn->send("still here");
   CAF_CHECK(r.wait([](recorder& x) { return x.messages.size() == 1; }));

@@ -115,8 +115,10 @@ CAF_TEST(an idle WAL is copied back on the timer and the next write restarts it)
   REQUIRE_MSG(cp != nullptr, error);
   insert_relays(*writer, 0, 50);
   auto& c = cp->counters();
+  // Not "> 50": the 10 ms timer may already have copied back and restarted the WAL
+  // between two of these commits on a slow (sanitized) run; it only has to hold some.
   auto frames = c.wal_frames.load();
-  CAF_CHECK_GREATER(frames, 50);
+  CAF_CHECK_GREATER(frames, 0);
   CAF_CHECK(eventually([&] { return c.pages_backfilled.load() >= static_cast<uint64_t>(frames); }));
   // Wholly copied back: the next write starts the WAL from its beginning.
   insert_relays(*writer, 50, 1);
