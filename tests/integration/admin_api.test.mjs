@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { npubEncode } from 'nostr-tools/nip19';
-import { Relayhost, freePort } from './lib/relayhost.mjs';
+import { Relayhost } from './lib/relayhost.mjs';
 import { Client } from './lib/client.mjs';
 import { startZooid } from './lib/zooid_standin.mjs';
 
@@ -17,8 +17,8 @@ const adminSk = generateSecretKey();
 let rh, zooid, admin, alice, mallory;
 
 before(async () => {
-  const port = await freePort();
-  zooid = await startZooid({ apiHost: `127.0.0.1:${port}`, whitelist: [getPublicKey(platformSk)], port });
+  zooid = await startZooid({ whitelist: [getPublicKey(platformSk)] });  // a free port of its own
+  const { port } = zooid;
   rh = await Relayhost.start({
     env: {
       PLATFORM_SECRET: Buffer.from(platformSk).toString('hex'),

@@ -12,7 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import * as nip17 from 'nostr-tools/nip17';
-import { Relayhost, freePort } from './lib/relayhost.mjs';
+import { Relayhost } from './lib/relayhost.mjs';
 import { Client } from './lib/client.mjs';
 import { startZooid } from './lib/zooid_standin.mjs';
 import { startRelay } from './lib/test_relays.mjs';
@@ -27,8 +27,8 @@ let zooid, zooidPort, relay;
 const wallets = [];
 
 before(async () => {
-  zooidPort = await freePort();
-  zooid = await startZooid({ apiHost: `127.0.0.1:${zooidPort}`, whitelist: [getPublicKey(platformSk)], port: zooidPort });
+  zooid = await startZooid({ whitelist: [getPublicKey(platformSk)] });  // a free port of its own
+  zooidPort = zooid.port;
   relay = await startRelay();
 });
 after(async () => {
@@ -104,6 +104,22 @@ async function start(env) {
   return rh;
 }
 
+/// A pay_invoice hook (startWallet's beforePay/afterPay) that holds the payment until the
+/// test calls release(); `arrived` turns true when a pay_invoice got to it.
+function holdPayment() {
+  let release;
+  const released = new Promise((r) => { release = r; });
+  const hold = {
+    arrived: false,
+    release,
+    hook: async () => {
+      hold.arrived = true;
+      await released;
+    },
+  };
+  return hold;
+}
+
 async function advance(admin, seconds) {
   await ok(await admin.post('/admin/clock', { advance_seconds: seconds }));
 }
@@ -167,12 +183,13 @@ for (const step of steps) {
   test(`kill -9 ${step.name}: one pay_invoice, paid once`, async () => {
     const ledger = new Ledger();
     const p = await platform(ledger);
-    // The wallet takes 1.5 s over a payment: before settling it, or after settling
-    // and before answering, so the test can kill relayhost in between.
+    // The wallet holds a payment before settling it, or after settling and before
+    // answering, until the test has killed relayhost: the kill lands in between for sure.
+    const hold = holdPayment();
     const tenantWallet = await wallet({
       ledger, balanceMsat: 100_000_000,
-      delayMs: step.onPay === 'before_settle' ? 1500 : 0,
-      afterPayDelayMs: step.onPay === 'after_settle' ? 1500 : 0,
+      beforePay: step.onPay === 'before_settle' ? hold.hook : undefined,
+      afterPay: step.onPay === 'after_settle' ? hold.hook : undefined,
     });
     const settled = () => [...ledger.invoices.values()].some((e) => e.tx.state === 'settled');
     const env = envFor(p, step.fault ? { RELAYHOST_FAULT: step.fault } : {});
@@ -187,14 +204,20 @@ for (const step of steps) {
         await waitFor(() => rh.exited !== null, { timeoutMs: 20000, what: `the fault at ${step.fault}` });
         assert.equal(rh.exited.signal, 'SIGKILL');
         delete rh.env.RELAYHOST_FAULT;
-      } else if (step.onPay === 'before_settle') {
-        // pay_invoice reached the wallet, which waits 1.5 s before paying: kill now.
-        await waitFor(() => pays(tenantWallet).length === 1, { timeoutMs: 20000, what: 'pay_invoice at the wallet' });
-        await rh.stop('SIGKILL');
-        assert.equal(settled(), false, 'killed before the wallet paid');
       } else {
-        await waitFor(settled, { timeoutMs: 20000, intervalMs: 5, what: 'settled at the wallet' });
+        // pay_invoice reached the wallet, which holds it (before paying, or paid and not
+        // answered yet): kill now, then let the wallet go on while relayhost is down.
+        await waitFor(() => hold.arrived, { timeoutMs: 20000, what: 'pay_invoice at the wallet' });
+        assert.equal(pays(tenantWallet).length, 1);
         await rh.stop('SIGKILL');
+        if (step.onPay === 'before_settle') {
+          assert.equal(settled(), false, 'killed before the wallet paid');
+          hold.release();
+          await waitFor(settled, { timeoutMs: 5000, what: 'settled at the wallet after the kill' });
+        } else {
+          assert.equal(settled(), true, 'killed after the wallet paid, before its answer');
+          hold.release();
+        }
       }
       await rh.restart();
       if (step.retryAfterDay) {
@@ -216,6 +239,7 @@ for (const step of steps) {
       assert.equal(dms(tenant.sk, /payment received/).length, 1, 'one payment notice');
       assert.equal(ledger.balances.get(tenantWallet.walletPk), 100_000_000 - list[0].amount_sats * 1000, 'charged once');
     } finally {
+      hold.release();
       await rh.stop();
       rh.cleanup();
     }
@@ -225,20 +249,25 @@ for (const step of steps) {
 test('a pay_invoice that timed out but went through is found by lookup_invoice: no second pay_invoice', async () => {
   const ledger = new Ledger();
   const p = await platform(ledger);
-  // Pays at once, answers after 6 s: past NWC_TIMEOUT_SECONDS (4), so relayhost sees "unknown".
-  const slow = await wallet({ ledger, balanceMsat: 100_000_000, afterPayDelayMs: 6000 });
+  // Pays at once and holds its answer until relayhost's NWC_TIMEOUT_SECONDS (4) ran out
+  // (it logged the outcome unknown), then answers: a late answer, whatever the machine's speed.
+  const hold = holdPayment();
+  const slow = await wallet({ ledger, balanceMsat: 100_000_000, afterPay: hold.hook });
   const rh = await start(envFor(p));
   try {
     const admin = new Client(rh, adminSk);
     const tenant = await newTenant(rh);
     await connectWallet(tenant, slow);
     await firstInvoice(rh, admin, tenant);
+    await waitFor(() => hold.arrived, { timeoutMs: 20000, what: 'pay_invoice at the wallet' });
+    await waitFor(() => /automatic payment outcome unknown/.test(rh.output), { timeoutMs: 20000, what: 'the timeout' });
+    hold.release();
     await waitFor(async () => (await invoices(tenant))[0].status === 'paid', { timeoutMs: 30000, what: 'paid' });
-    assert.match(rh.output, /automatic payment outcome unknown/);
     await new Promise((r) => setTimeout(r, 2500));
     assert.equal(pays(slow).length, 1);
     assert.equal(ledger.balances.get(slow.walletPk), 100_000_000 - (await invoices(tenant))[0].amount_sats * 1000);
   } finally {
+    hold.release();
     await rh.stop();
     rh.cleanup();
   }

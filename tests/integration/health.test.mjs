@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
-import { Relayhost, freePort } from './lib/relayhost.mjs';
+import { Relayhost } from './lib/relayhost.mjs';
 import { startZooid } from './lib/zooid_standin.mjs';
 
 test('healthz answers the JSON of api.md', async () => {
@@ -35,9 +35,17 @@ c.execute('BEGIN IMMEDIATE')
 print('locked', flush=True)
 time.sleep(60)`;
   const child = spawn('python3', ['-c', py, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
   return new Promise((resolve, reject) => {
-    child.stdout.once('data', () => resolve(child));
-    child.once('exit', (code) => reject(new Error(`locker exited ${code}`)));
+    child.stdout.once('data', () => resolve({
+      /// SIGKILL, resolved once the process is gone (and with it its lock): a kill is only
+      /// a signal sent, the lock may outlive kill() for a moment.
+      async release() {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+        await exited;
+      },
+    }));
+    exited.then((code) => reject(new Error(`locker exited ${code}`)));
   });
 }
 
@@ -55,7 +63,7 @@ test('healthz is 503 degraded, within about a second, when the database does not
     // api.md: within 1 s. Generous bound for loaded CI machines; the budget itself is 0.8 s.
     assert.ok(elapsed < 3000, `took ${elapsed} ms`);
   } finally {
-    locker.kill('SIGKILL');
+    await locker.release();
   }
   try {
     const res = await rh.fetch('/healthz');
@@ -83,8 +91,8 @@ async function until(what, fn, timeoutMs) {
 
 test('an idle server probes zooid: ok soon after start, unreachable when it goes down, ok when it is back', async () => {
   const platformSk = generateSecretKey();
-  const port = await freePort();
-  const zooid = await startZooid({ apiHost: `127.0.0.1:${port}`, whitelist: [getPublicKey(platformSk)], port });
+  const zooid = await startZooid({ whitelist: [getPublicKey(platformSk)] });  // a free port of its own
+  const { port } = zooid;
   const rh = await Relayhost.start({
     env: { PLATFORM_SECRET: Buffer.from(platformSk).toString('hex'), ZOOID_API_URL: `http://127.0.0.1:${port}` },
   });

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { generateSecretKey, getPublicKey, verifyEvent } from 'nostr-tools/pure';
 import * as nip17 from 'nostr-tools/nip17';
-import { Relayhost, freePort } from './lib/relayhost.mjs';
+import { Relayhost } from './lib/relayhost.mjs';
 import { Client } from './lib/client.mjs';
 import { startZooid } from './lib/zooid_standin.mjs';
 import { startRelay, startBadRelay } from './lib/test_relays.mjs';
@@ -30,8 +30,8 @@ async function relay(opts = {}) {
 }
 
 before(async () => {
-  zooidPort = await freePort();
-  zooid = await startZooid({ apiHost: `127.0.0.1:${zooidPort}`, whitelist: [platformPk], port: zooidPort });
+  zooid = await startZooid({ whitelist: [platformPk] });  // a free port of its own
+  zooidPort = zooid.port;
 });
 after(async () => {
   for (const r of relays) await r.stop().catch(() => {});
@@ -148,8 +148,8 @@ test('the platform identity is on every indexer; DMs reach only the newest 10050
 
 test('kill -9 with a DM committed but not delivered: after restart the same event arrives once', async () => {
   const indexer = await relay();
-  const port = await freePort();
-  let inbox = await relay({ port });
+  let inbox = await relay();  // a free port of its own; it comes back on it below
+  const { port } = inbox;
   const tenantSk = generateSecretKey();
   const tenantPk = getPublicKey(tenantSk);
   await publishTo(indexer.url, inboxListEvent(tenantSk, [inbox.url], now()));
@@ -186,8 +186,8 @@ test('kill -9 with a DM committed but not delivered: after restart the same even
 
 test('an inbox relay down, then up: delivered once by the retries', async () => {
   const indexer = await relay();
-  const port = await freePort();
-  let inbox = await relay({ port });
+  let inbox = await relay();  // a free port of its own; it comes back on it below
+  const { port } = inbox;
   const tenantSk = generateSecretKey();
   const tenantPk = getPublicKey(tenantSk);
   await publishTo(indexer.url, inboxListEvent(tenantSk, [inbox.url], now()));

@@ -116,7 +116,10 @@ test('random and truncated headers always get 401 and never crash the server', a
         h = chars.join('');
       }
     }
-    if (h === good) continue;
+    // Cutting off exactly the `=` padding leaves the same token unpadded, which is rightly
+    // accepted (see above); whether a cut does that depends on the event's length, which
+    // varies (the port is in its URL). Half the padding ("…x=") is still a truncation: 401.
+    if (h === good || h === good.replace(/=+$/, '')) continue;
     const res = await call('/tenant', h);
     assert.equal(res.status, 401, `header ${JSON.stringify(h)} → ${res.status}`);
   }

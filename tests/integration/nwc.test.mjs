@@ -223,7 +223,11 @@ test('a newer connection wins over an older check still running', async () => {
     assert.equal((await t.put('/tenant/billing', { nwc_url: slow.uri })).status, 200);
     assert.equal((await t.put('/tenant/billing', { nwc_url: good.uri })).status, 200);
     assert.equal(await settledStatus(t), 'ok');
-    await new Promise((r) => setTimeout(r, 4000));  // the first check's timeout has passed
+    // The first check ends (its get_info times out, NWC_TIMEOUT_SECONDS 3) after the second
+    // one: wait for that, then give a stale outcome a moment to (wrongly) land.
+    await waitFor(() => rh.output.split('\n').some((l) => l.includes('wallet did not answer in time') && l.includes(slow.walletPk)),
+      { timeoutMs: 15000, what: "the first check's timeout" });
+    await new Promise((r) => setTimeout(r, 1000));
     const b = (await t.get('/tenant')).json.billing;
     assert.equal(b.nwc_status, 'ok');
     assert.equal(b.wallet_pubkey, good.walletPk);

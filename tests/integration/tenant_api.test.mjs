@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
 import { Relayhost } from './lib/relayhost.mjs';
 import { Client } from './lib/client.mjs';
+import { waitFor } from './lib/nostr_peer.mjs';
 
 const RELAY_DOMAIN = 'spaces.test';
 let rh, alice, bob;
@@ -183,11 +184,17 @@ test('the NWC URI and its secret never appear in a response or in the server out
   assert.equal(res.json.billing.nwc_connected, true);
   assert.equal(res.json.billing.wallet_pubkey, wallet);
   assert.equal(res.json.billing.nwc_status, 'unverified');
-  for (const r of [res, await t.get('/tenant')]) {
+  const responses = [bad, res, await t.get('/tenant')];
+  for (const r of responses.slice(1)) {
     assert.ok(!r.raw.includes(secret));
     assert.ok(!r.raw.includes('walletconnect'));
   }
-  await new Promise((r) => setTimeout(r, 200));
+  // The log is checked once each request's own line (written after its response) is in it,
+  // not after a guessed 200 ms. ("http request received" has the id too, and comes first.)
+  const ids = responses.map((r) => r.headers.get('x-request-id'));
+  assert.ok(ids.every(Boolean), 'every response has an X-Request-Id');
+  const logged = (id) => rh.output.split('\n').some((l) => l.includes(' http request method=') && l.includes(`id=${id} `));
+  await waitFor(() => ids.every(logged), { timeoutMs: 5000, what: 'the requests\' log lines' });
   assert.ok(!rh.output.includes(secret), 'the NWC secret appeared in the server output');
   assert.ok(!rh.output.includes('walletconnect'), 'the NWC URI appeared in the server output');
   const off = await t.put('/tenant/billing', { nwc_url: null });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { generateSecretKey, getPublicKey } from 'nostr-tools/pure';
-import { Relayhost, freePort, tempDir } from './lib/relayhost.mjs';
+import { Relayhost, tempDir } from './lib/relayhost.mjs';
 import { Client } from './lib/client.mjs';
 import { startZooid } from './lib/zooid_standin.mjs';
 
@@ -15,9 +15,9 @@ const platformHex = Buffer.from(platformSk).toString('hex');
 const platformPub = getPublicKey(platformSk);
 const adminPub = getPublicKey(generateSecretKey());
 
-async function setup({ zooidPort, timeoutSeconds = 2 } = {}) {
-  const port = zooidPort ?? await freePort();
-  const zooid = await startZooid({ apiHost: `127.0.0.1:${port}`, whitelist: [platformPub], port });
+async function setup({ timeoutSeconds = 2 } = {}) {
+  const zooid = await startZooid({ whitelist: [platformPub] });  // a free port of its own
+  const { port } = zooid;
   const env = {
     RELAY_DOMAIN,
     PLATFORM_SECRET: platformHex,

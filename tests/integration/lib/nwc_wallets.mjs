@@ -10,6 +10,9 @@
 //   errors: {method: code | (n) => code|undefined}  that method answers the NIP-47
 //                        error `code` (a function gets the call's number, from 0)
 //   delayMs              each answer waits this long (calls.maxConcurrent shows overlap)
+//   beforePay, afterPay  async hooks pay_invoice awaits before the ledger pays / after it
+//                        paid and before the answer goes out: a test holds the payment
+//                        there (e.g. until it has killed relayhost), no guessed delay
 // startRogueWallet(): answers from the wrong key, or with the wrong `e` tag (not the
 // SDK: it would never do that), then optionally the right answer.
 import { createHash, randomBytes } from 'node:crypto';
@@ -122,7 +125,8 @@ function watchRequests(relayUrl, walletPk) {
 export async function startWallet({
   relayUrl, ledger = new Ledger(), encryption = 'nip44', network = 'regtest', balanceMsat = 0,
   methods = ['get_info', 'make_invoice', 'lookup_invoice', 'pay_invoice'], infoMethods, silent = false, errors = {},
-  alias = 'test wallet', delayMs = 0, afterPayDelayMs = 0, walletSk = generateSecretKey(), clientSk = generateSecretKey(),
+  alias = 'test wallet', delayMs = 0, afterPayDelayMs = 0, beforePay, afterPay,
+  walletSk = generateSecretKey(), clientSk = generateSecretKey(),
 } = {}) {
   const walletPk = getPublicKey(walletSk);
   const clientPk = getPublicKey(clientSk);
@@ -167,8 +171,10 @@ export async function startWallet({
       return tx ? { result: tx, error: undefined } : { result: undefined, error: { code: 'NOT_FOUND', message: 'no such invoice' } };
     }),
     payInvoice: answer('pay_invoice', async (p) => {
+      if (beforePay) await beforePay(p);
       const out = ledger.pay(walletPk, p.invoice);
       // Settled in the ledger, the answer not sent yet (a crash in between is a test case).
+      if (afterPay) await afterPay(p, out);
       if (afterPayDelayMs) await new Promise((r) => setTimeout(r, afterPayDelayMs));
       return out.code ? { result: undefined, error: { code: out.code, message: out.message } }
         : { result: { preimage: out.preimage, fees_paid: 0 }, error: undefined };

@@ -91,15 +91,34 @@ export class MemoryEventRepository extends EventRepository {
 // ---------------------------------------------------------------------------------------------
 // Shared plumbing.
 
-function listen(server, port) {
+function listenOnce(server, port) {
   return new Promise((resolve, reject) => {
-    const onError = (e) => reject(e);
-    server.once('error', onError);
-    server.listen(port, '127.0.0.1', () => {
+    const onError = (e) => {
+      server.off('listening', onListening);
+      reject(e);
+    };
+    const onListening = () => {
       server.off('error', onError);
       resolve(server.address().port);
-    });
+    };
+    server.once('error', onError);
+    server.once('listening', onListening);
+    server.listen(port, '127.0.0.1');
   });
+}
+
+/// Listens on `port` (0: any free one); resolves with the port. A given port (a relay coming
+/// back on its old URL) may be held for a moment by another process (ctest -j), e.g. by a
+/// free-port probe: it is tried a few times before the EADDRINUSE is thrown.
+async function listen(server, port) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await listenOnce(server, port);
+    } catch (e) {
+      if (e.code !== 'EADDRINUSE' || port === 0 || attempt >= 5) throw e;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
 }
 
 function trackSockets(server) {
@@ -191,6 +210,8 @@ export async function startRelay({ port = 0, auth = false } = {}) {
     });
     sockets = trackSockets(server);
     wss = new WebSocketServer({ server });
+    // ws re-emits the http server's errors; a taken port is listen()'s to report, the rest stays loud.
+    wss.on('error', (e) => { if (e.code !== 'EADDRINUSE') throw e; });
     const current = relay;
     wss.on('connection', (ws, req) => {
       current.handleConnection(ws, req.socket.remoteAddress);
@@ -336,6 +357,8 @@ export async function startBadRelay(kind, { port = 0 } = {}) {
     server = http.createServer((req, res) => { res.writeHead(426); res.end(); });
     sockets = trackSockets(server);
     wss = new WebSocketServer({ server, autoPong: false });
+    // ws re-emits the http server's errors; a taken port is listen()'s to report, the rest stays loud.
+    wss.on('error', (e) => { if (e.code !== 'EADDRINUSE') throw e; });
     wss.on('connection', (ws) => {
       ws.on('error', () => {});
       ws.on('message', () => {

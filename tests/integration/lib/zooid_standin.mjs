@@ -382,16 +382,34 @@ export async function startZooid({ apiHost, whitelist = [], port = 0, tls, onCal
     s.on('close', () => sockets.delete(s));
   });
 
-  function listen() {
+  function listenOnce() {
     return new Promise((resolve, reject) => {
-      const onError = (e) => reject(e);
-      server.once('error', onError);
-      server.listen(port, '127.0.0.1', () => {
+      const onError = (e) => {
+        server.off('listening', onListening);
+        reject(e);
+      };
+      const onListening = () => {
         server.off('error', onError);
         port = server.address().port;
         resolve();
-      });
+      };
+      server.once('error', onError);
+      server.once('listening', onListening);
+      server.listen(port, '127.0.0.1');
     });
+  }
+  // A given port (restart() on the same port, or one the caller picked) may be held for a
+  // moment by another process (ctest -j), e.g. by a free-port probe: a few tries before the
+  // EADDRINUSE is thrown. Port 0 is never in use.
+  async function listen() {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await listenOnce();
+      } catch (e) {
+        if (e.code !== 'EADDRINUSE' || port === 0 || attempt >= 5) throw e;
+        await new Promise((r) => setTimeout(r, 200 * attempt));
+      }
+    }
   }
   await listen();
   const effectiveApiHost = apiHost ?? `127.0.0.1:${port}`;
