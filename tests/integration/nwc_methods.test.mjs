@@ -190,7 +190,7 @@ test('answers from the wrong key or for another request are ignored (unknown); t
 });
 
 test('NWC_MAX_IN_FLIGHT bounds the requests a wallet has at once; the queue is FIFO; answers go to their own requests', async () => {
-  const w = await wallet({ methods: ['get_info', 'make_invoice'], delayMs: 300 });
+  const w = await wallet({ methods: ['get_info', 'make_invoice'], delayMs: 800 });  // long enough for 3 to overlap on a slow machine
   const n = 10;
   const { results } = await nwc(w.uri,
     Array.from({ length: n }, (_, i) => ({ method: 'make_invoice', params: { amount: 1000 * (i + 1), description: `n${i}` } })),
