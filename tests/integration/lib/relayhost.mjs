@@ -211,6 +211,17 @@ export class Relayhost {
     assertNoSecret(this.output + this.failedOutput, 'relayhost output');
   }
 
+  /// Whether the completion log line of the request with this X-Request-Id is in the
+  /// output (text or JSON format). It is written after the response is sent, so a test
+  /// that reads the log waits for this first; "http request received" (debug) carries the
+  /// id too but comes before the response, so it does not count, nor does a partial line.
+  hasRequestLog(id) {
+    const complete = this.output.slice(0, this.output.lastIndexOf('\n') + 1);
+    return complete.split('\n').some((l) =>
+      (l.includes(' http request method=') && (l.includes(`id=${id} `) || l.endsWith(`id=${id}`)))
+      || (l.includes('"msg":"http request"') && l.includes(`"id":"${id}"`)));
+  }
+
   /// Stops and starts again on the same port and data directory.
   async restart(signal = 'SIGTERM') {
     await this.stop(signal);

@@ -18,6 +18,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { createHash } from 'node:crypto';
 import { WebSocketServer } from 'ws';
+import { listenOn } from './listen.mjs';
 import { NostrRelay } from '@nostr-relay/core';
 import { EventRepository, EventType, EventUtils, LogLevel, MessageType } from '@nostr-relay/common';
 
@@ -90,36 +91,6 @@ export class MemoryEventRepository extends EventRepository {
 
 // ---------------------------------------------------------------------------------------------
 // Shared plumbing.
-
-function listenOnce(server, port) {
-  return new Promise((resolve, reject) => {
-    const onError = (e) => {
-      server.off('listening', onListening);
-      reject(e);
-    };
-    const onListening = () => {
-      server.off('error', onError);
-      resolve(server.address().port);
-    };
-    server.once('error', onError);
-    server.once('listening', onListening);
-    server.listen(port, '127.0.0.1');
-  });
-}
-
-/// Listens on `port` (0: any free one); resolves with the port. A given port (a relay coming
-/// back on its old URL) may be held for a moment by another process (ctest -j), e.g. by a
-/// free-port probe: it is tried a few times before the EADDRINUSE is thrown.
-async function listen(server, port) {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await listenOnce(server, port);
-    } catch (e) {
-      if (e.code !== 'EADDRINUSE' || port === 0 || attempt >= 5) throw e;
-      await new Promise((r) => setTimeout(r, 200 * attempt));
-    }
-  }
-}
 
 function trackSockets(server) {
   const sockets = new Set();
@@ -210,7 +181,7 @@ export async function startRelay({ port = 0, auth = false } = {}) {
     });
     sockets = trackSockets(server);
     wss = new WebSocketServer({ server });
-    // ws re-emits the http server's errors; a taken port is listen()'s to report, the rest stays loud.
+    // ws re-emits the http server's errors; a taken port is listenOn()'s to report, the rest stays loud.
     wss.on('error', (e) => { if (e.code !== 'EADDRINUSE') throw e; });
     const current = relay;
     wss.on('connection', (ws, req) => {
@@ -237,7 +208,7 @@ export async function startRelay({ port = 0, auth = false } = {}) {
       ws.on('close', () => current.handleDisconnect(ws));
       ws.on('error', () => {});
     });
-    port = await listen(server, port);
+    port = await listenOn(server, port);
   }
 
   async function close() {
@@ -357,7 +328,7 @@ export async function startBadRelay(kind, { port = 0 } = {}) {
     server = http.createServer((req, res) => { res.writeHead(426); res.end(); });
     sockets = trackSockets(server);
     wss = new WebSocketServer({ server, autoPong: false });
-    // ws re-emits the http server's errors; a taken port is listen()'s to report, the rest stays loud.
+    // ws re-emits the http server's errors; a taken port is listenOn()'s to report, the rest stays loud.
     wss.on('error', (e) => { if (e.code !== 'EADDRINUSE') throw e; });
     wss.on('connection', (ws) => {
       ws.on('error', () => {});
@@ -386,7 +357,7 @@ export async function startBadRelay(kind, { port = 0 } = {}) {
     });
   }
 
-  port = await listen(server, port);
+  port = await listenOn(server, port);
   let stopped = false;
   return {
     port,

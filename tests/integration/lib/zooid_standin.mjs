@@ -14,6 +14,7 @@ import { verifyEvent } from 'nostr-tools/pure';
 
 /// zooid wraps request bodies in http.MaxBytesReader(…, 1024*1024).
 import { registerSecret } from './secrets.mjs';
+import { listenOn } from './listen.mjs';
 
 export const API_BODY_LIMIT_BYTES = 1024 * 1024;
 export const HTTP_AUTH_KIND = 27235;
@@ -382,34 +383,8 @@ export async function startZooid({ apiHost, whitelist = [], port = 0, tls, onCal
     s.on('close', () => sockets.delete(s));
   });
 
-  function listenOnce() {
-    return new Promise((resolve, reject) => {
-      const onError = (e) => {
-        server.off('listening', onListening);
-        reject(e);
-      };
-      const onListening = () => {
-        server.off('error', onError);
-        port = server.address().port;
-        resolve();
-      };
-      server.once('error', onError);
-      server.once('listening', onListening);
-      server.listen(port, '127.0.0.1');
-    });
-  }
-  // A given port (restart() on the same port, or one the caller picked) may be held for a
-  // moment by another process (ctest -j), e.g. by a free-port probe: a few tries before the
-  // EADDRINUSE is thrown. Port 0 is never in use.
   async function listen() {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await listenOnce();
-      } catch (e) {
-        if (e.code !== 'EADDRINUSE' || port === 0 || attempt >= 5) throw e;
-        await new Promise((r) => setTimeout(r, 200 * attempt));
-      }
-    }
+    port = await listenOn(server, port);
   }
   await listen();
   const effectiveApiHost = apiHost ?? `127.0.0.1:${port}`;
